@@ -1,0 +1,77 @@
+"""The catalog schema: one validated :class:`Product` per row (pydantic, the data edge).
+
+JSONL rows carry these fields directly. CSV rows use the same column names; list columns
+(``categories``, ``images``) are ``|``-separated and dict columns (``attributes``, ``options``)
+are JSON objects. Image paths are relative to the catalog's image folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Review(BaseModel):
+    """A customer review shown as catalog evidence (data, never instructions)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rating: int | None = Field(None, ge=1, le=5)
+    title: str = ""
+    text: str = ""
+    author: str = ""
+
+
+class Product(BaseModel):
+    """One product as the catalog states it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    description: str = ""
+    categories: list[str] = Field(default_factory=list)
+    brand: str | None = None
+    price: float | None = Field(None, ge=0)
+    currency: str = "USD"
+    attributes: dict[str, str] = Field(default_factory=dict)
+    options: dict[str, list[str]] = Field(default_factory=dict)
+    images: list[str] = Field(default_factory=list)
+    color_images: dict[str, str] = Field(default_factory=dict)
+    url: str | None = None
+    stock: int | None = Field(None, description="Units in stock; None = unknown.")
+    reviews: list[Review] = Field(default_factory=list)
+
+    @field_validator("id", "title")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+    @property
+    def colors(self) -> list[str]:
+        return self.options.get("color", [])
+
+    @property
+    def sizes(self) -> list[str]:
+        return self.options.get("size", [])
+
+    @property
+    def in_stock(self) -> bool | None:
+        return None if self.stock is None else self.stock > 0
+
+    def content_hash(self) -> str:
+        """Stable hash of everything indexed, so an unchanged row is skipped on re-index."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+    def text_for_embedding(self) -> str:
+        """The product text that dense and lexical retrieval see."""
+        parts = [self.title, " / ".join(self.categories), self.description]
+        parts += [f"{k.replace('_', ' ')}: {v}" for k, v in self.attributes.items()]
+        parts += [f"{k}: {', '.join(v)}" for k, v in self.options.items()]
+        return "\n".join(p for p in parts if p)

@@ -1,0 +1,80 @@
+"""One settings object read by every entry point (environment prefix ``SHOPASSIST_``).
+
+Example: ``SHOPASSIST_CHROMA_URL=http://127.0.0.1:8000 shopassist serve`` makes the app use a
+shared Chroma server instead of the local persistent store.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_CATALOG = PROJECT_ROOT / "data" / "luma" / "catalog.jsonl"
+
+AsrBackend = Literal["faster-whisper", "openai-whisper"]
+AnswerBackend = Literal["extractive", "smollm2", "transformers", "openai"]
+
+
+class Settings(BaseSettings):
+    """All tunables in one place; every field can be set as ``SHOPASSIST_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="SHOPASSIST_", env_file=".env", extra="ignore")
+
+    # --- storage -------------------------------------------------------------------------
+    data_dir: Path = Field(Path.home() / ".shopassist", description="Chroma store, caches, reports.")
+    chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; unset = local.")
+    collection: str = Field("products", description="Chroma collection name prefix.")
+    catalog: Path = Field(DEMO_CATALOG, description="Catalog the app and `index` use by default.")
+    shared_data: Path = Field(PROJECT_ROOT.parent / "shared" / "data", description="Labelled eval data.")
+
+    # --- retrieval models ----------------------------------------------------------------
+    text_model: str = Field("packaged:all-MiniLM-L6-v2", description="Hub id, local dir or packaged:NAME.")
+    image_model: str | None = Field(
+        None, description="CLIP-family hub id or local dir for photo search; unset = text search only."
+    )
+    device: str = Field("auto", description="auto, cpu or cuda[:N].")
+    embed_batch_size: int = Field(32, ge=1)
+    top_k: int = Field(8, ge=1, le=100)
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+
+    # --- speech ----------------------------------------------------------------------------
+    asr_backend: AsrBackend = "faster-whisper"
+    asr_model: str = Field("packaged:whisper-base", description="packaged:whisper-base|whisper-tiny.en, dir or id.")
+    asr_max_seconds: float = Field(60.0, gt=0)
+    max_upload_mb: float = Field(20.0, gt=0)
+
+    # --- answering -------------------------------------------------------------------------
+    answer_backend: AnswerBackend = "extractive"
+    answer_model: str | None = Field(None, description="Model for the transformers/openai/smollm2 backends.")
+    openai_base_url: str | None = None
+    openai_api_key: str | None = None
+    abstain_threshold: float = Field(0.35, ge=0, le=1)
+    max_new_tokens: int = Field(256, ge=1)
+
+    # --- app -------------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 7860
+    concurrency_limit: int = Field(4, ge=1)
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once from the environment)."""
+    return Settings()
