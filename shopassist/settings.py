@@ -44,8 +44,11 @@ class Settings(BaseSettings):
 
     # --- speech ----------------------------------------------------------------------------
     asr_backend: AsrBackend = "faster-whisper"
-    asr_model: str = Field("packaged:whisper-base", description="packaged:whisper-base|whisper-tiny.en, dir or id.")
+    asr_model: str = Field(
+        "packaged:whisper-base", description="packaged:whisper-base|whisper-tiny.en, a CT2 dir or a size."
+    )
     asr_max_seconds: float = Field(60.0, gt=0)
+    asr_min_rms: float = Field(0.001, ge=0, description="Below this RMS level (full scale 1.0) = silence.")
     max_upload_mb: float = Field(20.0, gt=0)
 
     # --- answering -------------------------------------------------------------------------
@@ -55,6 +58,9 @@ class Settings(BaseSettings):
     openai_api_key: str | None = None
     abstain_threshold: float = Field(0.35, ge=0, le=1)
     max_new_tokens: int = Field(256, ge=1)
+    answer_max_facts: int = Field(2, ge=1, description="Most catalog sentences one answer quotes.")
+    phrase_min_coverage: float = Field(0.9, ge=0, le=1, description="Small-model words found in facts.")
+    history_turns: int = Field(10, ge=1, description="Exchanges kept in a conversation's state.")
 
     # --- app -------------------------------------------------------------------------------
     host: str = "127.0.0.1"
