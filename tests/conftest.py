@@ -47,3 +47,29 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+# --- retrieval fixtures (shared with assistant/ and ui/ tests) --------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory, demo_catalog: Path):
+    """The bundled demo catalog indexed once per session (real MiniLM text model, no image model)."""
+    import os
+
+    from retrieval.index import open_store
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    store_settings = Settings(data_dir=tmp_path_factory.mktemp("demo_store"), image_model=None,
+                              chroma_url=None, device="cpu")
+    store = open_store(store_settings)
+    store.index_catalog(demo_catalog, progress=False)
+    return store
+
+
+@pytest.fixture(scope="session")
+def demo_searcher(demo_store):
+    """A :class:`retrieval.search.Searcher` over ``demo_store`` (text + BM25, no photo search)."""
+    from retrieval.search import Searcher
+
+    return Searcher(demo_store, demo_store.settings.rrf_k)

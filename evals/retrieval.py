@@ -1,0 +1,204 @@
+"""``shopassist eval retrieval``: photo search (Luma, grocery) and passage ranking (ePQA).
+
+Photo search indexes each Luma product's first photo (queries are its other views) and the 81
+grocery packshots (queries are in-store phone photos) and reports Recall@1/5/10 and MRR next to
+chance. Passage ranking ranks each ePQA question's own evidence passages with BM25, dense MiniLM
+and their RRF fusion, and reports NDCG@5 and Recall@1. Reports go to JSON + Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from evals.metrics import mrr, ndcg_at_k, recall_at_k, rrf
+from evals.report import markdown_table, write_report
+from shopassist.settings import Settings, get_settings
+
+PHOTO_SKIP = "skipped: no image-text model (set SHOPASSIST_IMAGE_MODEL)"
+CHANCE_NOTE = ("Chance = what random ranking scores (k/N, and mean 1/rank for MRR). A randomly "
+               "initialised model (e.g. the tiny test CLIP) is not a photo-search model: it can beat chance "
+               "only through raw colour/layout statistics, so its numbers say nothing about real quality; "
+               "only a trained CLIP's numbers are meaningful.")
+PHOTO_KS = (1, 5, 10)
+METHODS = ("BM25", "dense (MiniLM)", "hybrid (RRF)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("retrieval", help="photo search and passage ranking metrics",
+                            description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, help="report folder (default: <data dir>/reports)")
+    parser.add_argument("--limit", type=int, help="evaluate only the first N queries of each set")
+    parser.add_argument("--image-model", help="CLIP hub id or folder (default: SHOPASSIST_IMAGE_MODEL)")
+    parser.set_defaults(func=run)
+
+
+# --- passage ranking (ePQA) -----------------------------------------------------------------
+def load_questions(shared: Path, limit: int | None) -> list[dict[str, Any]]:
+    with open(shared / "epqa" / "questions.jsonl", encoding="utf-8") as f:
+        questions = [json.loads(line) for line in f if line.strip()]
+    return questions[:limit] if limit else questions
+
+
+def bm25_order(question: str, passages: Sequence[str]) -> list[str]:
+    from retrieval.lexical import LexicalIndex
+
+    ids = [str(i) for i in range(len(passages))]
+    ranked = [pid for pid, _ in LexicalIndex.build(None, ids, passages).rank(question, len(ids))]
+    return ranked + [i for i in ids if i not in ranked]
+
+
+def dense_order(question_vector: Sequence[float], passage_vectors: Sequence[Sequence[float]]) -> list[str]:
+    sims = [sum(a * b for a, b in zip(question_vector, v, strict=True)) for v in passage_vectors]
+    return [str(i) for i in sorted(range(len(sims)), key=lambda i: -sims[i])]
+
+
+def passage_scores(order: Sequence[str], labels: Sequence[int]) -> dict[str, float | None]:
+    gains = [labels[int(i)] for i in order]
+    return {
+        "ndcg@5": ndcg_at_k(gains, 5) if any(labels) else None,
+        "recall@1 (grade 2)": float(gains[0] == 2) if 2 in labels else None,
+        "recall@1 (grade>=1)": float(gains[0] >= 1) if any(labels) else None,
+    }
+
+
+def _mean(values: Sequence[float | None]) -> tuple[float, int]:
+    kept = [v for v in values if v is not None]
+    return (sum(kept) / len(kept) if kept else 0.0), len(kept)
+
+
+def text_eval(settings: Settings, questions: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    from retrieval.embed import load_text_embedder
+
+    embedder = load_text_embedder(settings)
+    q_vectors = embedder.embed([q["question"] for q in questions])
+    per_method: dict[str, list[dict[str, float | None]]] = {m: [] for m in METHODS}
+    for question, q_vector in zip(questions, q_vectors, strict=True):
+        passages = [e["text"] for e in question["evidence"]]
+        labels = [int(e["label"]) for e in question["evidence"]]
+        lexical = bm25_order(question["question"], passages)
+        dense = dense_order(q_vector, embedder.embed(passages))
+        fused = rrf([lexical, dense], settings.rrf_k)
+        orders = {"BM25": lexical, "dense (MiniLM)": dense,
+                  "hybrid (RRF)": sorted(fused, key=lambda i: -fused[i])}
+        for method, order in orders.items():
+            per_method[method].append(passage_scores(order, labels))
+    return {method: {metric: _mean([r[metric] for r in rows]) for metric in rows[0]}
+            for method, rows in per_method.items()}
+
+
+def text_markdown(result: dict[str, Any], n_questions: int) -> str:
+    metrics = list(next(iter(result.values())))
+    rows = [[method] + [values[m][0] for m in metrics] for method, values in result.items()]
+    counts = ", ".join(f"{m}: {v[1]} questions" for m, v in next(iter(result.values())).items())
+    return (f"## Passage ranking (ePQA, {n_questions} questions, 10 passages each)\n\n"
+            + markdown_table(["method", *metrics], rows) + f"\n\nQuestions counted per metric: {counts}.")
+
+
+# --- photo search ---------------------------------------------------------------------------
+def luma_set(shared: Path) -> tuple[list[Any], Path, list[tuple[str, str]]]:
+    from retrieval.luma import iter_luma
+
+    src = shared / "luma"
+    products = list(iter_luma(src, first_image_only=True))
+    with open(src / "image_queries.jsonl", encoding="utf-8") as f:
+        queries = [(str(src / r["query_image"]), r["target_sku"]) for r in map(json.loads, f)]
+    return products, src / "images", queries
+
+
+def grocery_set(shared: Path) -> tuple[list[Any], Path, list[tuple[str, str]]]:
+    from retrieval.catalog import Product
+
+    src = shared / "grocery"
+    with open(src / "catalog.jsonl", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    products = [Product(id=str(r["class_id"]), title=r["name"].replace("-", " "),
+                        description=r["description"], categories=[f"{r['group']}/{r['coarse_class']}"],
+                        images=[r["iconic_image"]]) for r in rows]
+    with open(src / "photo_queries.jsonl", encoding="utf-8") as f:
+        queries = [(str(src / r["query_image"]), str(r["target_class_id"])) for r in map(json.loads, f)]
+    return products, src, queries
+
+
+def photo_rankings(settings: Settings, name: str, products: Sequence[Any], image_root: Path,
+                   queries: Sequence[tuple[str, str]]) -> list[list[str]]:
+    from retrieval.index import open_store
+    from retrieval.results import SearchRequest
+    from retrieval.search import Searcher
+
+    store = open_store(settings.model_copy(update={"collection": f"eval-{name}"}))
+    store.index_products(products, image_root, progress=True)
+    searcher = Searcher(store, settings.rrf_k)
+    top = max(PHOTO_KS)
+    return [[h.product.id for h in searcher.search(SearchRequest(image_path=q, top_k=top)).hits]
+            for q, _ in queries]
+
+
+def photo_scores(rankings: Sequence[Sequence[str]], targets: Sequence[str],
+                 n_products: int) -> dict[str, Any]:
+    scores: dict[str, Any] = {"queries": len(targets), "products": n_products}
+    pairs = list(zip(rankings, targets, strict=True))
+    for k in PHOTO_KS:
+        scores[f"recall@{k}"] = sum(recall_at_k(r, t, k) for r, t in pairs) / len(pairs)
+        scores[f"chance recall@{k}"] = k / n_products
+    scores["mrr"] = mrr(rankings, targets)
+    scores["chance mrr"] = sum(1 / r for r in range(1, n_products + 1)) / n_products
+    return scores
+
+
+def spread(items: Sequence[Any], limit: int | None) -> list[Any]:
+    """At most ``limit`` items taken evenly across ``items`` (query files are grouped by product)."""
+    if not limit or limit >= len(items):
+        return list(items)
+    step = len(items) / limit
+    return [items[int(i * step)] for i in range(limit)]
+
+
+def photo_eval(settings: Settings, shared: Path, limit: int | None) -> dict[str, Any]:
+    results = {}
+    for name, loader in (("luma", luma_set), ("grocery", grocery_set)):
+        products, root, queries = loader(shared)
+        queries = spread(queries, limit)
+        rankings = photo_rankings(settings, name, products, root, queries)
+        results[name] = photo_scores(rankings, [t for _, t in queries], len(products))
+    return results
+
+
+def photo_markdown(result: dict[str, Any] | str, model: str | None) -> str:
+    if isinstance(result, str):
+        return f"## Photo search\n\n{result}"
+    headers = ["set", "queries", "products", *(f"R@{k}" for k in PHOTO_KS), "MRR",
+               *(f"chance R@{k}" for k in PHOTO_KS), "chance MRR"]
+    rows = [[name, r["queries"], r["products"], *(r[f"recall@{k}"] for k in PHOTO_KS), r["mrr"],
+             *(r[f"chance recall@{k}"] for k in PHOTO_KS), r["chance mrr"]] for name, r in result.items()]
+    table = markdown_table(headers, rows)
+    return f"## Photo search (image model: {model})\n\n{table}\n\n{CHANCE_NOTE}"
+
+
+# --- entry point ------------------------------------------------------------------------------
+def run(args: argparse.Namespace) -> int:
+    from shopassist.errors import ConfigError
+
+    settings = get_settings()
+    shared = settings.shared_data
+    if not (shared / "epqa").is_dir():
+        raise ConfigError(f"Eval data not found at {shared}: set SHOPASSIST_SHARED_DATA.")
+    image_model = args.image_model or settings.image_model
+    with tempfile.TemporaryDirectory(prefix="shopassist-eval-") as tmp:
+        eval_settings = settings.model_copy(update={"data_dir": Path(tmp), "chroma_url": None,
+                                                    "image_model": image_model})
+        photo: dict[str, Any] | str = (photo_eval(eval_settings, shared, args.limit) if image_model
+                                       else PHOTO_SKIP)
+        questions = load_questions(shared, args.limit)
+        text = text_eval(eval_settings, questions)
+    result = {"photo_search": photo, "image_model": image_model, "text_model": settings.text_model,
+              "passage_ranking": {m: {k: v[0] for k, v in vals.items()} for m, vals in text.items()},
+              "questions": len(questions), "limit": args.limit}
+    markdown = "\n\n".join(["# Retrieval evaluation", photo_markdown(photo, image_model),
+                            text_markdown(text, len(questions))])
+    write_report(args.out or settings.reports_dir, "retrieval", result, markdown)
+    return 0

@@ -1,0 +1,103 @@
+"""``shopassist index``, ``shopassist search`` and ``shopassist convert-luma``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from retrieval.results import SearchRequest, SearchResponse
+from shopassist.errors import InputError
+from shopassist.settings import get_settings
+
+JSON_PRODUCT_FIELDS = {"id", "title", "price", "currency", "categories", "url"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    index = sub.add_parser("index", help="ingest a catalog (JSONL or CSV) into the Chroma store",
+                           description="Validate and index a catalog; bad rows are reported and skipped.")
+    index.add_argument("catalog", nargs="?", type=Path, help="catalog file (default: SHOPASSIST_CATALOG)")
+    index.add_argument("--images", type=Path, help="image folder (default: <catalog folder>/images)")
+    index.add_argument("--reset", action="store_true", help="delete the index first (after a model change)")
+    index.add_argument("--quiet", action="store_true", help="no progress bar")
+    index.set_defaults(func=run_index)
+
+    search = sub.add_parser("search", help="hybrid search: text, a photo, or both",
+                            description="Ranked products with scores and why each matched.")
+    search.add_argument("text", nargs="?", default="", help='e.g. "women\'s waterproof jacket under $80"')
+    search.add_argument("--image", type=Path, help="a photo to search with")
+    search.add_argument("--top-k", type=int, default=None, help="number of results")
+    search.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    search.set_defaults(func=run_search)
+
+    convert = sub.add_parser("convert-luma", help="convert the Luma sample store into a catalog")
+    convert.add_argument("src", type=Path, help="the Luma folder (products.jsonl, images/, reviews.csv)")
+    convert.add_argument("out", type=Path, help="output folder for catalog.jsonl and images/")
+    convert.set_defaults(func=run_convert)
+
+
+def run_index(args: argparse.Namespace) -> int:
+    from retrieval.index import open_store
+
+    settings = get_settings()
+    store = open_store(settings)
+    if args.reset:
+        store.reset()
+    summary = store.index_catalog(args.catalog or settings.catalog, progress=not args.quiet,
+                                  image_root=args.images)
+    print(f"indexed: {summary.indexed}  updated: {summary.updated}  unchanged: {summary.unchanged}  "
+          f"skipped (invalid): {len(summary.skipped)}")
+    for problem in summary.skipped:
+        print(f"  line {problem.line}: {problem.product_id or '(no id)'}: {problem.reason}")
+    print(f"store: {settings.chroma_url or settings.chroma_path} ({store.count()} products)")
+    return 0
+
+
+def run_search(args: argparse.Namespace) -> int:
+    from retrieval.search import load_searcher
+
+    if not args.text.strip() and not args.image:
+        raise InputError("Give a search text, a photo (--image), or both.")
+    settings = get_settings()
+    searcher = load_searcher(settings)
+    text, filters = searcher.parse_query(args.text)
+    request = SearchRequest(text, str(args.image) if args.image else None, filters,
+                            args.top_k or settings.top_k)
+    response = searcher.search(request)
+    print(response_json(response) if args.json else response_table(response))
+    return 0
+
+
+def response_json(response: SearchResponse) -> str:
+    hits = [{"product": h.product.model_dump(mode="json", include=JSON_PRODUCT_FIELDS), "score": h.score,
+             "reasons": list(h.reasons), "image_path": h.image_path} for h in response.hits]
+    data = {"query_text": response.query_text, "filters": asdict(response.filters), "hits": hits,
+            "notices": list(response.notices)}
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def _price(value: float | None) -> str:
+    return "?" if value is None else f"${value:g}"
+
+
+def response_table(response: SearchResponse) -> str:
+    from evals.report import markdown_table
+
+    lines = [f"notice: {n}" for n in response.notices]
+    filters = {k: v for k, v in asdict(response.filters).items() if v not in (None, (), False)}
+    lines.append(f"query: '{response.query_text}'  filters: {filters or 'none'}")
+    rows = [(n, h.product.id, h.product.title, _price(h.product.price), f"{h.score:.4f}",
+             "; ".join(h.reasons)) for n, h in enumerate(response.hits, start=1)]
+    lines.append(markdown_table(("#", "id", "title", "price", "score", "why"), rows))
+    return "\n".join(lines)
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    from retrieval.luma import convert_luma
+
+    if not (args.src / "products.jsonl").is_file():
+        raise InputError(f"'{args.src}' has no products.jsonl: point SRC at the Luma folder.")
+    count = convert_luma(args.src, args.out)
+    print(f"wrote {count} products to {args.out / 'catalog.jsonl'}")
+    return 0

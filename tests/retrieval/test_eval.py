@@ -1,0 +1,68 @@
+"""Ranking metrics (exact values) and the retrieval eval end to end on a few real queries."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from evals import retrieval as suite
+from evals.metrics import mrr, ndcg_at_k, recall_at_k
+from shopassist.settings import Settings
+
+
+def test_ndcg_at_k() -> None:
+    assert ndcg_at_k([2, 1, 0], 5) == 1.0
+    ideal = 3 + 1 / math.log2(3)
+    assert ndcg_at_k([0, 1, 2], 5) == pytest.approx((1 / math.log2(3) + 3 / 2) / ideal)
+    assert ndcg_at_k([0, 0, 2], 1) == 0.0
+    assert ndcg_at_k([0, 0], 5) == 0.0
+
+
+def test_recall_and_mrr() -> None:
+    assert recall_at_k(["a", "b", "c"], "c", 2) == 0.0
+    assert recall_at_k(["a", "b", "c"], {"a", "c"}, 3) == 1.0
+    assert recall_at_k(["a", "b"], {"a", "z"}, 1) == 0.5
+    assert mrr([["a", "b"], ["b", "a"], ["x"]], ["a", "a", "a"]) == pytest.approx((1 + 0.5 + 0) / 3)
+
+
+def test_passage_scores_skip_questions_without_that_grade() -> None:
+    assert suite.passage_scores(["1", "0"], [0, 1]) == {"ndcg@5": 1.0, "recall@1 (grade 2)": None,
+                                                        "recall@1 (grade>=1)": 1.0}
+
+
+def _run(out: Path, limit: int, image_model: str | None) -> dict:
+    args = argparse.Namespace(out=out, limit=limit, image_model=image_model)
+    assert suite.run(args) == 0
+    return json.loads((out / "retrieval.json").read_text())
+
+
+@pytest.mark.slow
+def test_eval_without_image_model_skips_photo_search(settings: Settings, shared_data: Path,
+                                                     tmp_path: Path) -> None:
+    result = _run(tmp_path, limit=8, image_model=None)
+    assert result["photo_search"] == suite.PHOTO_SKIP
+    assert result["questions"] == 8
+    assert set(result["passage_ranking"]) == set(suite.METHODS)
+    for scores in result["passage_ranking"].values():
+        assert 0.0 <= scores["ndcg@5"] <= 1.0
+    assert "## Passage ranking (ePQA, 8 questions" in (tmp_path / "retrieval.md").read_text()
+
+
+@pytest.mark.slow
+def test_eval_with_tiny_clip_reports_photo_metrics_next_to_chance(
+        settings: Settings, shared_data: Path, tiny_clip_dir: Path, tmp_path: Path) -> None:
+    result = _run(tmp_path, limit=4, image_model=str(tiny_clip_dir))
+    luma, grocery = result["photo_search"]["luma"], result["photo_search"]["grocery"]
+    assert (luma["queries"], luma["products"], grocery["queries"], grocery["products"]) == (4, 191, 4, 81)
+    assert luma["chance recall@10"] == pytest.approx(10 / 191)
+    assert "randomly initialised model" in (tmp_path / "retrieval.md").read_text()
+
+
+def test_spread_takes_queries_evenly() -> None:
+    assert suite.spread(list(range(10)), 3) == [0, 3, 6]
+    assert suite.spread([1, 2], 5) == [1, 2]
+    assert suite.spread([1, 2], None) == [1, 2]
