@@ -114,7 +114,8 @@ class ProductStore:
         if built_with == wanted:
             return
         if built_with is None or collection.count() == 0:
-            collection.modify(metadata={"hnsw:space": "cosine", "embedder": wanted})
+            # The distance function is fixed at creation (configuration); only record the model here.
+            collection.modify(metadata={"embedder": wanted})
             return
         old, new = json.loads(built_with), json.loads(wanted)
         raise ConfigError(

@@ -89,3 +89,13 @@ def test_bad_rows_are_skipped_and_the_rest_indexed(settings: Settings, fake_text
 def test_empty_store_says_to_index_first(settings: Settings, fake_text: FakeTextEmbedder) -> None:
     with pytest.raises(IndexNotReadyError, match="shopassist index"):
         open_store(settings).require_products()
+
+
+
+def test_count_before_first_index_then_index(settings: Settings, fake_text: FakeTextEmbedder,
+                                             small_catalog: Path) -> None:
+    """Asking a fresh store for its size first must not break the later index run."""
+    store = open_store(settings)
+    assert store.count() == 0
+    summary = store.index_catalog(small_catalog, progress=False)
+    assert (summary.indexed, store.count()) == (12, 12)
