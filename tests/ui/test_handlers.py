@@ -1,0 +1,136 @@
+"""Handlers with fakes: streaming, friendly errors, voice, actions, copilot, status, session isolation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shopassist.errors import ModelUnavailableError
+from ui import handlers
+from ui.state import CopilotSession, ShopperSession
+from ui.status import PHOTO_SEARCH_NOTICE, StatusParts, status_line
+
+from .conftest import IMAGES, FakeAssistant, FakeTranscriber
+
+PHOTO = str(IMAGES / "m/h/mh01-gray_main.jpg")
+
+
+def last(turns):
+    return list(turns)[-1]
+
+
+def test_text_turn_streams_then_renders_cards(fake_assistant: FakeAssistant) -> None:
+    steps = list(handlers.shopper_turn(fake_assistant, "hoodie", None, ShopperSession(), [], 20))
+    assert steps[0][0] == [{"role": "user", "content": "hoodie"}]
+    partial = [h[-1]["content"] for h, _ in steps[1:-1]]
+    assert len(partial) > 1 and partial[0] == "Found "  # streamed word by word
+    history, session = steps[-1]
+    final = history[-1]["content"]
+    assert history[-1]["role"] == "assistant"
+    assert final.startswith('<div class="sa-text">Found 3: ')
+    assert '<div class="sa-cards">' in final and final.count('class="sa-card"') == 3
+    assert [c.product_id for c in session.last_cards] == list(session.conversation.shown_ids)
+    assert session.suggestions == ("in blue", "cheaper")
+
+
+def test_assistant_failure_is_a_friendly_message_and_session_continues(products) -> None:
+    broken = FakeAssistant(products, fail=ModelUnavailableError("The answer model is not loaded."))
+    history, session = last(handlers.shopper_turn(broken, "hoodie", None, ShopperSession(), [], 20))
+    assert history[-1] == {"role": "assistant", "content": "⚠️ The answer model is not loaded."}
+    assert session == ShopperSession()
+    broken.fail = RuntimeError("CUDA exploded at 0xdeadbeef")
+    history, _ = last(handlers.shopper_turn(broken, "again", None, session, history, 20))
+    assert history[-1]["content"] == f"⚠️ {handlers.GENERIC_ERROR}"
+    assert len(history) == 4 and "0xdeadbeef" not in str(history)
+
+
+def test_bad_photo_is_rejected_before_the_assistant(fake_assistant: FakeAssistant, tmp_path: Path) -> None:
+    fake = tmp_path / "photo.jpg"
+    fake.write_bytes(b"\x00" * 100)
+    history, _ = last(handlers.shopper_turn(fake_assistant, "like this", str(fake), ShopperSession(), [], 20))
+    assert history[-1]["content"].startswith("⚠️ That photo could not be read")
+    text = tmp_path / "notes.txt"
+    text.write_text("hi")
+    history, _ = last(handlers.shopper_turn(fake_assistant, "", str(text), ShopperSession(), [], 20))
+    assert "is not a photo I can use" in history[-1]["content"]
+    assert fake_assistant.calls == []
+
+
+def test_photo_turn_shows_the_photo_and_passes_it_on(fake_assistant: FakeAssistant) -> None:
+    history, _ = last(handlers.shopper_turn(fake_assistant, "like this", PHOTO, ShopperSession(), [], 20))
+    assert history[0] == {"role": "user", "content": {"path": PHOTO}}
+    assert fake_assistant.calls == [("like this", PHOTO)]
+    assert "photo used" in history[-1]["content"]
+
+
+def test_voice_turn_shows_transcript_then_answers(fake_assistant: FakeAssistant, tmp_path: Path) -> None:
+    audio = tmp_path / "q.wav"
+    audio.write_bytes(b"RIFF")
+    steps = list(handlers.voice_turn(fake_assistant, FakeTranscriber(" hoodie "), str(audio),
+                                     ShopperSession(), [], 20))
+    history, _ = steps[-1]
+    assert history[0] == {"role": "user", "content": "🎤 heard: hoodie"}
+    assert "sa-card" in history[-1]["content"]
+    bad = last(handlers.voice_turn(fake_assistant, FakeTranscriber("x"), str(tmp_path / "q.txt"),
+                                   ShopperSession(), [], 20))
+    not_audio = "⚠️ “q.txt” is not a recording I can use. Please send WAV, MP3, FLAC or OGG audio."
+    assert bad[0] == [{"role": "assistant", "content": not_audio}]
+
+
+def test_actions_refer_to_card_positions(fake_assistant: FakeAssistant) -> None:
+    _, session = last(handlers.shopper_turn(fake_assistant, "hoodie", None, ShopperSession(), [], 20))
+    ids = [c.product_id for c in session.last_cards]
+    assert handlers.product_choices(session)[1] == (f"2. {session.last_cards[1].title}", ids[1])
+    assert handlers.action_message("similar", session, [ids[1]]) == "More like #2"
+    assert handlers.action_message("similar", session, []) is None
+    assert handlers.action_message("compare", session, [ids[2], ids[0]]) == "Compare #3 and #1"
+    assert handlers.action_message("compare", session, []) == "Compare #1 and #2 and #3"
+    session = session.add_to_shortlist((ids[0], ids[0], "UNKNOWN"))
+    assert [c.product_id for c in session.shortlist] == [ids[0]]
+
+
+def test_two_sessions_do_not_share_state(fake_assistant: FakeAssistant) -> None:
+    start = ShopperSession()
+    _, alice = last(handlers.shopper_turn(fake_assistant, "hoodie", None, start, [], 20))
+    _, bob = last(handlers.shopper_turn(fake_assistant, "yoga bra", None, start, [], 20))
+    alice = alice.add_to_shortlist((alice.last_cards[0].product_id,))
+    assert start == ShopperSession()
+    assert bob.shortlist == () and alice.shortlist
+    assert set(alice.conversation.shown_ids).isdisjoint(bob.conversation.shown_ids)
+    assert alice.conversation.turns == bob.conversation.turns == 1
+
+
+def test_copilot_draft_outputs_and_thread(fake_assistant: FakeAssistant) -> None:
+    draft, products, facts, actions, thread, session = handlers.copilot_draft(
+        fake_assistant, "Do you have a hoodie?", CopilotSession())
+    assert draft.startswith("Hello! You might like the ")
+    assert "sa-card" in products and "<b>[" in facts
+    assert actions == "- Share product link"
+    assert thread == "1. Do you have a hoodie?" and session.thread == ("Do you have a hoodie?",)
+    *_, thread, session = handlers.copilot_draft(fake_assistant, "size M?", session)
+    assert thread == "1. Do you have a hoodie?\n2. size M?"
+
+
+def test_copilot_failure_is_friendly(products) -> None:
+    broken = FakeAssistant(products, fail=ValueError("boom"))
+    draft, *_, session = handlers.copilot_draft(broken, "hello", CopilotSession())
+    assert draft == f"⚠️ {handlers.GENERIC_ERROR}" and session.thread == ()
+
+
+def test_status_line_text() -> None:
+    parts = StatusParts("all-MiniLM-L6-v2 + BM25", "Whisper base (cpu)", "Answers: extractive", 191, False)
+    assert status_line(parts) == (
+        "**Search:** all-MiniLM-L6-v2 + BM25 · **Speech:** Whisper base (cpu) · "
+        "**Answers:** extractive · **Catalog:** 191 products\n\n⚠️ " + PHOTO_SEARCH_NOTICE
+    )
+    assert PHOTO_SEARCH_NOTICE == ("Photo search needs an image-text (CLIP-family) model: "
+                                   "set SHOPASSIST_IMAGE_MODEL")
+    with_photo = status_line(StatusParts("s", "v", "a", None, True))
+    assert with_photo.endswith("**Catalog:** unknown") and "⚠️" not in with_photo
+
+
+def test_quick_reply_updates_hide_unused_slots() -> None:
+    assert handlers.suggestion_updates(("in blue",), 3) == [
+        {"value": "in blue", "visible": True},
+        {"value": "", "visible": False},
+        {"value": "", "visible": False},
+    ]

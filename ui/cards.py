@@ -1,0 +1,141 @@
+"""HTML for product cards, comparison tables, citations and the shortlist.
+
+Every catalog field is passed through :func:`html.escape` before it reaches the page, and photos
+are inlined as small ``data:`` URIs, so nothing in the catalog can run script or load remote content.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import logging
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from assistant.results import Citation, ProductCard
+
+log = logging.getLogger(__name__)
+
+THUMBNAIL_PX = 384
+IMAGE_MIME = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+
+
+def esc(value: object) -> str:
+    """Escape any value for HTML text or a quoted attribute.
+
+    Entities already in catalog text (``HeatTech&trade;``) are decoded first so they read as intended;
+    the result is always fully escaped.
+    """
+    return html.escape(html.unescape(str(value)), quote=True)
+
+
+def format_price(price: float | None, currency: str) -> str:
+    if price is None:
+        return "Price on request"
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency.upper(), "")
+    return f"{symbol}{price:,.2f}" if symbol else f"{price:,.2f} {currency}"
+
+
+@lru_cache(maxsize=512)
+def image_data_uri(path: str | None) -> str | None:
+    """A small JPEG ``data:`` URI of the photo, or None when the file is missing or unreadable."""
+    if not path or not Path(path).is_file():
+        return None
+    try:
+        from PIL import Image
+
+        with Image.open(path) as img:
+            img = img.convert("RGB")
+            img.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+            buf = io.BytesIO()
+            img.save(buf, format="JPEG", quality=85)
+    except OSError as e:
+        log.warning("cannot inline image %s: %s", path, e)
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _image_html(card: ProductCard) -> str:
+    uri = image_data_uri(card.image_path)
+    if uri is None:
+        return '<div class="sa-img sa-noimg">No photo</div>'
+    return f'<img class="sa-img" src="{uri}" alt="{esc(card.title)}">'
+
+
+def _options_html(label: str, values: Sequence[str]) -> str:
+    if not values:
+        return ""
+    chips = "".join(f'<span class="sa-chip">{esc(v)}</span>' for v in values)
+    return f'<div class="sa-opts"><span class="sa-optlabel">{esc(label)}</span>{chips}</div>'
+
+
+def _why_html(why: Sequence[str]) -> str:
+    if not why:
+        return ""
+    items = "".join(f"<li>{esc(w)}</li>" for w in why)
+    return f'<ul class="sa-why">{items}</ul>'
+
+
+def card_html(card: ProductCard, position: int) -> str:
+    """One product card; ``position`` (1-based) is the number shown in the action controls."""
+    return (
+        f'<div class="sa-card" data-product-id="{esc(card.product_id)}">'
+        f"{_image_html(card)}"
+        f'<div class="sa-body"><div class="sa-title">{position}. {esc(card.title)}</div>'
+        f'<div class="sa-price">{esc(format_price(card.price, card.currency))}</div>'
+        f"{_options_html('Colours', card.colors)}{_options_html('Sizes', card.sizes)}"
+        f"{_why_html(card.why)}"
+        f'<div class="sa-id">#{esc(card.product_id)}</div></div></div>'
+    )
+
+
+def cards_html(cards: Sequence[ProductCard]) -> str:
+    """A responsive grid of cards (empty string when there are none)."""
+    if not cards:
+        return ""
+    body = "".join(card_html(c, i) for i, c in enumerate(cards, start=1))
+    return f'<div class="sa-cards">{body}</div>'
+
+
+def comparison_html(rows: Sequence[Sequence[str]]) -> str:
+    """A table: the first row is the header (attribute, product A, product B, ...)."""
+    if len(rows) < 2:
+        return ""
+    head = "".join(f"<th>{esc(c)}</th>" for c in rows[0])
+    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows[1:])
+    return f'<table class="sa-compare"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def citations_html(citations: Sequence[Citation], expanded: bool = False) -> str:
+    """The cited catalog facts, folded under "Sources (N)" unless ``expanded``."""
+    if not citations:
+        return ""
+    items = "".join(
+        f"<li><b>[{esc(c.product_id)}]</b> {esc(c.text)} <i>({esc(c.source)})</i></li>" for c in citations
+    )
+    summary = f"<summary>Sources ({len(citations)})</summary>"
+    state = " open" if expanded else ""
+    return f'<details class="sa-cites"{state}>{summary}<ul>{items}</ul></details>'
+
+
+def notices_html(notices: Sequence[str]) -> str:
+    return "".join(f'<div class="sa-notice">ℹ️ {esc(n)}</div>' for n in notices)
+
+
+def shortlist_html(cards: Sequence[ProductCard]) -> str:
+    """The shopper's shortlist panel: a compact list with prices and a total."""
+    if not cards:
+        return '<div class="sa-shortlist sa-empty">Your shortlist is empty. Add products from the chat.</div>'
+    rows = "".join(
+        f'<li><span class="sa-sl-title">{esc(c.title)}</span>'
+        f'<span class="sa-sl-price">{esc(format_price(c.price, c.currency))}</span></li>'
+        for c in cards
+    )
+    priced = [c for c in cards if c.price is not None]
+    total = format_price(sum(c.price for c in priced), priced[0].currency) if priced else "-"
+    return (
+        f'<div class="sa-shortlist"><ul>{rows}</ul>'
+        f'<div class="sa-sl-total">{len(cards)} item(s) · total {esc(total)}</div></div>'
+    )

@@ -1,0 +1,204 @@
+"""Event handlers of the app, as plain functions of (inputs, session state) -> outputs.
+
+They take the assistant and transcriber as arguments (no globals), never raise to Gradio, and turn
+every failure into a friendly chat message so the session continues.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from assistant.results import CopilotDraft, Reply
+from shopassist.errors import AudioError, ImageError, ShopAssistError
+from ui import cards as ui_cards
+from ui.state import CopilotSession, ShopperSession
+
+log = logging.getLogger(__name__)
+
+History = list[dict[str, Any]]
+IMAGE_TYPES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp")
+AUDIO_TYPES = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".webm", ".aac", ".opus")
+GENERIC_ERROR = "Sorry, something went wrong on my side. Please try again or rephrase your request."
+VOICE_PREFIX = "🎤 heard: "
+
+
+class AssistantLike(Protocol):
+    def stream(self, message: str, image_path: str | None, state: Any) -> Iterator[Any]: ...
+    def draft(self, customer_message: str, thread: Sequence[str] = ()) -> CopilotDraft: ...
+
+
+class TranscriberLike(Protocol):
+    def transcribe(self, path: str | Path) -> Any: ...
+
+
+def friendly_error(error: BaseException) -> str:
+    """The message a shopper sees for ``error``: its own text when user-safe, else a generic apology."""
+    if isinstance(error, ShopAssistError):
+        return f"⚠️ {error}"
+    log.exception("unexpected error in a UI handler", exc_info=error)
+    return f"⚠️ {GENERIC_ERROR}"
+
+
+def check_photo(path: str, max_mb: float) -> None:
+    """Raise ImageError unless ``path`` is a readable image of an accepted type and size."""
+    p = Path(path)
+    if p.suffix.lower() not in IMAGE_TYPES:
+        raise ImageError(f"“{p.name}” is not a photo I can use. Please send a JPG, PNG or WebP image.")
+    if p.stat().st_size > max_mb * 1024 * 1024:
+        raise ImageError(f"That photo is larger than {max_mb:g} MB. Please send a smaller one.")
+    try:
+        from PIL import Image
+
+        with Image.open(p) as img:
+            img.verify()
+    except Exception as e:  # PIL raises many types for corrupt files
+        raise ImageError("That photo could not be read (it may be corrupt). Please try another one.") from e
+
+
+def check_audio(path: str, max_mb: float) -> None:
+    """Raise AudioError unless ``path`` has an audio type and fits the upload limit."""
+    p = Path(path)
+    if p.suffix.lower() not in AUDIO_TYPES:
+        raise AudioError(f"“{p.name}” is not a recording I can use. Please send WAV, MP3, FLAC or OGG audio.")
+    if p.stat().st_size > max_mb * 1024 * 1024:
+        raise AudioError(f"That recording is larger than {max_mb:g} MB. Please send a shorter one.")
+
+
+def render_reply(reply: Reply) -> str:
+    """The assistant message: escaped text, notices, comparison table, sources, then the cards."""
+    text = ui_cards.esc(reply.text).replace("\n", "<br>")
+    parts = [
+        f'<div class="sa-text">{text}</div>',
+        ui_cards.notices_html(reply.notices),
+        ui_cards.comparison_html(reply.comparison),
+        ui_cards.citations_html(reply.citations),
+        ui_cards.cards_html(reply.cards),
+    ]
+    return "".join(p for p in parts if p)
+
+
+def _user_messages(text: str, image_path: str | None) -> History:
+    messages: History = []
+    if image_path:
+        messages.append({"role": "user", "content": {"path": image_path}})
+    if text:
+        messages.append({"role": "user", "content": text})
+    return messages
+
+
+def _assistant(history: History, content: str) -> History:
+    return [*history, {"role": "assistant", "content": content}]
+
+
+def shopper_turn(
+    assistant: AssistantLike, text: str, image_path: str | None, session: ShopperSession,
+    history: History, max_upload_mb: float,
+) -> Iterator[tuple[History, ShopperSession]]:
+    """One chat turn, streamed: yields the growing history, and finally the rendered reply + new session."""
+    history = [*history, *_user_messages(text, image_path)]
+    yield history, session
+    try:
+        if image_path:
+            check_photo(image_path, max_upload_mb)
+        yield from _stream_reply(assistant, text, image_path, session, history)
+    except Exception as e:  # any failure becomes a chat message; the session continues
+        yield _assistant(history, friendly_error(e)), session
+
+
+def _stream_reply(
+    assistant: AssistantLike, text: str, image_path: str | None, session: ShopperSession, history: History
+) -> Iterator[tuple[History, ShopperSession]]:
+    partial = ""
+    for item in assistant.stream(text, image_path, session.conversation):
+        if isinstance(item, str):
+            partial += item
+            yield _assistant(history, ui_cards.esc(partial)), session
+            continue
+        reply, conversation = item
+        yield _assistant(history, render_reply(reply)), session.after_reply(reply, conversation)
+        return
+    raise RuntimeError("assistant stream ended without a reply")
+
+
+def voice_turn(
+    assistant: AssistantLike, transcriber: TranscriberLike, audio_path: str | None,
+    session: ShopperSession, history: History, max_upload_mb: float,
+) -> Iterator[tuple[History, ShopperSession]]:
+    """Transcribe a recording, show what was heard as the user message, then answer it."""
+    if not audio_path:
+        return
+    try:
+        check_audio(audio_path, max_upload_mb)
+        heard = transcriber.transcribe(audio_path).text.strip()
+    except Exception as e:
+        yield _assistant(history, friendly_error(e)), session
+        return
+    history = [*history, {"role": "user", "content": VOICE_PREFIX + heard}]
+    yield history, session
+    try:
+        yield from _stream_reply(assistant, heard, None, session, history)
+    except Exception as e:
+        yield _assistant(history, friendly_error(e)), session
+
+
+def product_choices(session: ShopperSession) -> list[tuple[str, str]]:
+    """(label, product id) pairs for the action controls, numbered as on the cards."""
+    return [(f"{i}. {c.title}", c.product_id) for i, c in enumerate(session.last_cards, start=1)]
+
+
+def _positions(session: ShopperSession, product_ids: Sequence[str]) -> list[int]:
+    shown = [c.product_id for c in session.last_cards]
+    return [shown.index(pid) + 1 for pid in product_ids if pid in shown]
+
+
+def action_message(action: str, session: ShopperSession, product_ids: Sequence[str]) -> str | None:
+    """The chat message a card action sends ('More like #2', 'Compare #1 and #3'), or None if unusable."""
+    positions = _positions(session, product_ids)
+    if action == "similar" and positions:
+        return f"More like #{positions[0]}"
+    if action == "compare":
+        positions = positions if len(positions) >= 2 else list(range(1, min(3, len(session.last_cards)) + 1))
+        if len(positions) >= 2:
+            return "Compare " + " and ".join(f"#{p}" for p in positions[:3])
+    return None
+
+
+def copilot_draft(
+    assistant: AssistantLike, message: str, session: CopilotSession
+) -> tuple[str, str, str, str, str, CopilotSession]:
+    """Draft, cited products (HTML), facts, next actions, thread (Markdown) and the new session."""
+    message = message.strip()
+    if not message:
+        return "", "", "", "", thread_markdown(session.thread), session
+    try:
+        draft = assistant.draft(message, session.thread)
+    except Exception as e:
+        return friendly_error(e), "", "", "", thread_markdown(session.thread), session
+    session = session.with_message(message)
+    return (
+        draft.draft,
+        ui_cards.cards_html(draft.cards),
+        ui_cards.citations_html(draft.citations, expanded=True) or "No catalog facts cited.",
+        "\n".join(f"- {html.escape(a)}" for a in draft.next_actions) or "No suggested actions.",
+        thread_markdown(session.thread),
+        session,
+    )
+
+
+def thread_markdown(thread: Sequence[str]) -> str:
+    if not thread:
+        return "_No customer messages yet._"
+    return "\n".join(f"{i}. {html.escape(m)}" for i, m in enumerate(thread, start=1))
+
+
+def suggestion_updates(reply_suggestions: Sequence[str], slots: int) -> list[dict[str, Any]]:
+    """Values for the quick-reply buttons: one per suggestion, the rest hidden."""
+    labels = list(reply_suggestions)[:slots]
+    return [{"value": label, "visible": True} for label in labels] + [
+        {"value": "", "visible": False} for _ in range(slots - len(labels))
+    ]
+

@@ -1,0 +1,51 @@
+"""Per-browser-session state, kept in ``gr.State`` (never in module globals).
+
+All state objects are frozen: each handler returns a new one, so two sessions can never share or
+mutate each other's conversation, shown products or shortlist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from assistant.results import ProductCard, Reply
+
+
+@dataclass(frozen=True)
+class ShopperSession:
+    """The shopper tab: the assistant's conversation state, cards shown, and the shortlist."""
+
+    conversation: Any = None
+    last_cards: tuple[ProductCard, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    shortlist: tuple[ProductCard, ...] = ()
+
+    def after_reply(self, reply: Reply, conversation: Any) -> ShopperSession:
+        """After a turn: remember the newest cards (kept when a reply shows none, e.g. a question)."""
+        return replace(
+            self, conversation=conversation, last_cards=reply.cards or self.last_cards,
+            suggestions=reply.suggestions,
+        )
+
+    def card(self, product_id: str) -> ProductCard | None:
+        return next((c for c in self.last_cards if c.product_id == product_id), None)
+
+    def add_to_shortlist(self, product_ids: tuple[str, ...]) -> ShopperSession:
+        have = {c.product_id for c in self.shortlist}
+        wanted = [pid for pid in dict.fromkeys(product_ids) if pid not in have]
+        new = tuple(c for pid in wanted if (c := self.card(pid)) is not None)
+        return replace(self, shortlist=self.shortlist + new)
+
+    def clear_shortlist(self) -> ShopperSession:
+        return replace(self, shortlist=())
+
+
+@dataclass(frozen=True)
+class CopilotSession:
+    """The agent tab: the customer's messages so far (oldest first)."""
+
+    thread: tuple[str, ...] = ()
+
+    def with_message(self, message: str) -> CopilotSession:
+        return CopilotSession(thread=self.thread + (message,))
