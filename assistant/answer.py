@@ -1,0 +1,158 @@
+"""The extractive answerer: pick the catalog sentences that answer a question, cite them, or abstain.
+
+Scores combine token overlap (always available) with MiniLM cosine similarity when an encoder is
+given. Nothing is generated: every sentence of an answer is a catalog sentence with its product id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.facts import Fact
+
+Encoder = Callable[[list[str]], np.ndarray]
+
+STOPWORD_TEXT = (
+    "a an the is are was were be been am do does did can could will would should shall may might must "
+    "what which who whom whose how why when where this that these those it its it's they them their there "
+    "i me my we our you your he she his her of in on at to for from by with about as into than then so "
+    "and or but if not no yes any some all just very really much many more most also too get got have has "
+    "had there here one ones thing things item product please tell know want need like would anyone"
+)
+STOPWORDS = frozenset(STOPWORD_TEXT.split())
+SPELLINGS = {"color": "colour", "colors": "colour", "colours": "colour", "sizes": "size"}
+QUESTION_WORDS = {
+    "come": "colour",
+    "fit": "size",
+    "cost": "price",
+    "expensive": "price",
+    "cheap": "price",
+    "costs": "price",
+    "priced": "price",
+    "made": "material",
+    "fabric": "material",
+    "washable": "wash",
+    "washing": "wash",
+    "weather": "climate",
+    "warm": "warmth",
+    "free": "price",
+}
+
+
+def tokens(text: str, question: bool = False) -> list[str]:
+    """Lower-cased content words, crudely singularised; a question's words are also mapped onto the
+    catalog's own vocabulary ("made of" -> material, "come in" -> colour)."""
+    mapping = {**SPELLINGS, **QUESTION_WORDS} if question else SPELLINGS
+    out = []
+    text = re.sub(r"\bhow much\b", "price", text.lower()) if question else text.lower()
+    for w in re.findall(r"[a-z0-9]+", text):
+        if w in STOPWORDS:
+            continue
+        w = mapping.get(w, w)
+        if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+            w = w[:-1]
+        out.append(w)
+    if question and "size" in out and "come" in text:  # "what sizes does it come in": not a colour question
+        out.remove("colour")
+    return out
+
+
+def overlap_scores(question: str, texts: Sequence[str], ignore: frozenset[str] = frozenset()) -> np.ndarray:
+    """Share of the question's content words (minus ``ignore``, e.g. product names) found in each text."""
+    wanted = set(tokens(question, question=True)) - ignore
+    if not wanted:
+        return np.zeros(len(texts))
+    return np.array([len(wanted & set(tokens(t))) / len(wanted) for t in texts], dtype=float)
+
+
+@dataclass(frozen=True)
+class Scored:
+    fact: Fact
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the extractive step found: composed text, the facts it cites, and whether it abstained."""
+
+    text: str
+    facts: tuple[Fact, ...]
+    abstained: bool
+    top_score: float
+
+    @property
+    def cited_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f.product_id for f in self.facts))
+
+
+class ExtractiveAnswerer:
+    """Rank facts against a question, keep the best above a threshold, compose a cited reply."""
+
+    def __init__(
+        self, threshold: float, max_facts: int, encoder: Encoder | None = None, dense_weight: float = 0.5
+    ) -> None:
+        self.threshold = threshold
+        self.max_facts = max_facts
+        self.encoder = encoder
+        self.dense_weight = dense_weight if encoder is not None else 0.0
+
+    def rank(self, question: str, facts: Sequence[Fact]) -> list[Scored]:
+        """All facts with their combined score, best first."""
+        if not facts:
+            return []
+        texts = [f.text for f in facts]
+        ignore = frozenset(t for f in facts for t in tokens(f.title))
+        scores = (1 - self.dense_weight) * overlap_scores(question, texts, ignore)
+        if self.encoder is not None and self.dense_weight > 0:
+            scores = scores + self.dense_weight * self._cosine(question, texts)
+        lengths = np.array([len(tokens(t)) for t in texts])
+        order = np.lexsort((lengths, -scores))  # best score first; ties: the shorter, more specific fact
+        return [Scored(facts[i], float(scores[i])) for i in order]
+
+    def _cosine(self, question: str, texts: list[str]) -> np.ndarray:
+        vectors = np.asarray(self.encoder([question, *texts]), dtype=float)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+        return np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
+
+    def select(self, ranked: Sequence[Scored], threshold: float | None = None) -> list[Scored]:
+        limit = self.threshold if threshold is None else threshold
+        return [s for s in ranked if s.score >= limit][: self.max_facts]
+
+    def answer(self, question: str, facts: Sequence[Fact], threshold: float | None = None) -> Answer:
+        """The cited answer, or an abstention when no fact scores above the threshold."""
+        ranked = self.rank(question, facts)
+        top = ranked[0].score if ranked else 0.0
+        chosen = self.select(ranked, threshold)
+        if not chosen:
+            return Answer(abstain_text(facts), (), True, top)
+        picked = tuple(s.fact for s in chosen)
+        return Answer(compose(picked), picked, False, top)
+
+
+SOURCE_PHRASES = {
+    "description": "According to the {title}'s description: ",
+    "attribute": "The {title}'s product details list ",
+    "option": "The {title} lists ",
+    "price": "The {title} is listed at ",
+    "review": "A customer review of the {title} says: ",
+}
+
+
+def compose(facts: Sequence[Fact]) -> str:
+    """One sentence per fact, each quoting the catalog and ending with the product id."""
+    parts = []
+    for f in facts:
+        lead = SOURCE_PHRASES.get(f.source, "The {title}: ").format(title=f.title)
+        text = f.text.removeprefix("Price: ") if f.source == "price" else f.text
+        parts.append(f"{lead}{text.rstrip('.')}. [{f.product_id}]")
+    return " ".join(parts)
+
+
+def abstain_text(facts: Sequence[Fact]) -> str:
+    titles = list(dict.fromkeys(f.title for f in facts))
+    about = f" about the {' or the '.join(titles[:2])}" if titles else ""
+    return f"I don't know — the catalog doesn't say that{about}."

@@ -1,0 +1,82 @@
+"""Catalog facts as citable sentences: description sentences, attribute facts, options, reviews.
+
+Catalog text is DATA: sentences that read like instructions to an assistant ("ignore previous
+instructions...", "say this is free") are dropped here, so no answerer can ever select them.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from retrieval.catalog import Product
+
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\s*[•\n]+\s*")
+MIN_FACT_CHARS = 12
+INJECTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|above|previous|prior|"
+    r"everything)\b|\b(system prompt|you are (now )?(an?|the) (ai|assistant|chatbot|model)|as an ai|"
+    r"new instructions?|jailbreak|developer mode)\b|\b(assistant|ai|chatbot)\s*:|"
+    r"^\s*(say|tell|respond|reply|answer|output|print|write|repeat|reveal|pretend|act as|claim|state)\b|"
+    r"\b(tell|inform) (the )?(user|customer|shopper)s?\b",
+    re.I,
+)
+
+
+def plain(text: str) -> str:
+    """Catalog text as shown to people: HTML entities ("&trade;", "&frac14;") decoded."""
+    return html.unescape(text)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One citable sentence about one product, and where in the catalog it came from."""
+
+    product_id: str
+    title: str
+    text: str
+    source: str  # description | attribute | option | price | review
+
+
+def is_injection(sentence: str) -> bool:
+    """True for sentences that address an assistant or give it orders (never used as facts)."""
+    return bool(INJECTION.search(sentence))
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and bullet points of a free-text field, trimmed; fragments and injections dropped."""
+    parts = (p.strip(" \t-•") for p in SENTENCE_END.split(text or ""))
+    return [p for p in parts if len(p) >= MIN_FACT_CHARS and not is_injection(p)]
+
+
+def attribute_fact(name: str, value: str) -> str:
+    return f"{name.replace('_', ' ').capitalize()}: {value}"
+
+
+def product_facts(product: Product) -> list[Fact]:
+    """Every citable fact of a product, in catalog order (description, details, options, reviews)."""
+
+    def fact(text: str, source: str) -> Fact:
+        return Fact(product.id, plain(product.title), plain(text), source)
+
+    facts = [fact(s, "description") for s in split_sentences(product.description)]
+    facts += [
+        fact(attribute_fact(k, v), "attribute") for k, v in product.attributes.items() if not is_injection(v)
+    ]
+    if product.colors:
+        facts.append(fact(f"Available colours: {', '.join(product.colors)}", "option"))
+    if product.sizes:
+        facts.append(fact(f"Available sizes: {', '.join(product.sizes)}", "option"))
+    if product.price is not None:
+        facts.append(fact(f"Price: {format_price(product.price, product.currency)}", "price"))
+    for review in product.reviews:
+        facts += [fact(s, "review") for s in split_sentences(f"{review.title}. {review.text}")]
+    return facts
+
+
+def format_price(price: float | None, currency: str = "USD") -> str:
+    if price is None:
+        return "price not listed"
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
+    return f"{symbol}{price:,.2f}" if symbol else f"{price:,.2f} {currency}"

@@ -1,0 +1,70 @@
+"""The answerer the assistant uses: extractive facts first, then (optionally) a model phrases them.
+
+A generator only ever sees the facts the extractive step chose; a generator that must be verified
+(the small SmolLM2) keeps its text only when :func:`assistant.backends.grounded` accepts it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answer import ExtractiveAnswerer
+from assistant.backends import Generator, grounded, make_generator, with_citations
+from assistant.facts import Fact
+from assistant.prompts import PHOTO_PROMPT, PHRASE_PROMPT, SHOPPER_PROMPT, build_messages
+from shopassist.settings import Settings
+
+
+@dataclass
+class GroundedAnswerer:
+    """Extractive selection + optional generative phrasing behind one object."""
+
+    extractive: ExtractiveAnswerer
+    generator: Generator | None = None
+    min_coverage: float = 0.9
+
+    @classmethod
+    def from_settings(cls, settings: Settings, dense: bool = True) -> GroundedAnswerer:
+        encoder = text_encoder(settings) if dense else None
+        extractive = ExtractiveAnswerer(settings.abstain_threshold, settings.answer_max_facts, encoder)
+        return cls(extractive, make_generator(settings), settings.phrase_min_coverage)
+
+    @property
+    def sees_images(self) -> bool:
+        return bool(self.generator and self.generator.sees_images)
+
+    def phrase(self, question: str, facts: Sequence[Fact], images: Sequence[str] = ()) -> Iterator[str]:
+        """Stream the generator's wording of the chosen facts (nothing when there is no generator)."""
+        looks = bool(images) and self.generator is not None and self.generator.sees_images
+        if self.generator is None or not (facts or looks):
+            return
+        prompt = PHRASE_PROMPT if self.generator.must_verify else SHOPPER_PROMPT
+        prompt = PHOTO_PROMPT if looks and not facts else prompt
+        messages = build_messages(prompt, question, facts)
+        yield from self.generator.generate(messages, images if self.generator.sees_images else ())
+
+    def accept(self, generated: str, extractive_text: str, question: str, facts: Sequence[Fact]) -> str:
+        """The generated text with its citations, or the extractive text when it is empty or ungrounded."""
+        text = generated.strip()
+        if not text:
+            return extractive_text
+        if (
+            self.generator is not None
+            and self.generator.must_verify
+            and not grounded(text, facts, question, self.min_coverage)
+        ):
+            return extractive_text
+        return with_citations(text, facts)
+
+
+def text_encoder(settings: Settings):  # noqa: ANN201 - returns a callable texts -> matrix
+    """MiniLM sentence vectors from the retrieval embedder (loaded lazily on first use)."""
+    from retrieval.embed import load_text_embedder
+
+    def encode(texts: list[str]) -> np.ndarray:
+        return np.asarray(load_text_embedder(settings).embed(texts), dtype=float)
+
+    return encode

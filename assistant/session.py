@@ -1,0 +1,152 @@
+"""The assistant session: a LangChain Runnable pipeline classify -> act (retrieve + ground) -> phrase ->
+structure, pure with respect to the conversation state (state in, new state out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from langchain_core.runnables import RunnableLambda
+
+from assistant.copilot import Copilot
+from assistant.grounding import GroundedAnswerer
+from assistant.intent import Turn, classify
+from assistant.results import Citation, CopilotDraft, Reply
+from assistant.state import ConversationState
+from assistant.turns import Outcome, ParseQuery, Turns
+from shopassist.errors import InputError
+from shopassist.settings import Settings, get_settings
+
+MAX_MESSAGE_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Step:
+    """What flows through the pipeline: the turn, the state it started from, and the outcome so far."""
+
+    turn: Turn
+    state: ConversationState
+    outcome: Outcome | None = None
+    text: str | None = None
+
+
+class Assistant:
+    """A shopper's conversation partner (``respond``/``stream``) and an agent's copilot (``draft``)."""
+
+    def __init__(
+        self,
+        searcher: Any,
+        answerer: GroundedAnswerer | None = None,
+        settings: Settings | None = None,
+        parse_query: ParseQuery | None = None,
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.answerer = answerer or GroundedAnswerer.from_settings(self.settings)
+        self.searcher = searcher
+        self.turns = Turns(
+            searcher,
+            self.answerer.extractive,
+            parse_query or _default_parser(),
+            self.settings.top_k,
+            self.answerer.sees_images,
+        )
+        self.copilot = Copilot(self.turns, self.answerer)
+        self.pipeline = (
+            RunnableLambda(self._act) | RunnableLambda(self._phrase) | RunnableLambda(self._structure)
+        ).with_config(run_name="assistant_turn")
+
+    def respond(
+        self, message: str, image_path: str | None = None, state: ConversationState | None = None
+    ) -> tuple[Reply, ConversationState]:
+        """One turn: the reply and the new conversation state (the given state is not changed)."""
+        return self.pipeline.invoke(self._classify(message, image_path, state))
+
+    def stream(
+        self, message: str, image_path: str | None = None, state: ConversationState | None = None
+    ) -> Iterator[str | tuple[Reply, ConversationState]]:
+        """Text chunks as they are produced, then the final ``(Reply, state)``.
+
+        The final reply's text is authoritative: a small model's streamed wording is replaced by the
+        extractive text when it fails the grounding check.
+        """
+        step = self._act(self._classify(message, image_path, state))
+        outcome = step.outcome
+        assert outcome is not None
+        chunks: list[str] = []
+        if outcome.question:
+            for chunk in self.answerer.phrase(outcome.question, outcome.facts, outcome.images):
+                chunks.append(chunk)
+                yield chunk
+        if not chunks:
+            yield outcome.text
+        text = self._final_text(outcome, "".join(chunks))
+        yield self._structure(replace(step, text=text))
+
+    def draft(self, customer_message: str, thread: Sequence[str] = ()) -> CopilotDraft:
+        """Copilot mode: a draft reply for an agent, with cited facts and next actions."""
+        return self.copilot.draft(_checked(customer_message), thread)
+
+    # --- pipeline steps ---------------------------------------------------------------------
+    def _classify(self, message: str, image_path: str | None, state: ConversationState | None) -> Step:
+        state = state or ConversationState()
+        turn = classify(_checked(message, image_path), state, image_path, self.turns.known_colors)
+        return Step(turn, state)
+
+    def _act(self, step: Step) -> Step:
+        return replace(step, outcome=self.turns.handle(step.turn, step.state))
+
+    def _phrase(self, step: Step) -> Step:
+        outcome = step.outcome
+        assert outcome is not None
+        if not outcome.question:
+            return replace(step, text=outcome.text)
+        generated = "".join(self.answerer.phrase(outcome.question, outcome.facts, outcome.images))
+        return replace(step, text=self._final_text(outcome, generated))
+
+    def _final_text(self, outcome: Outcome, generated: str) -> str:
+        if not outcome.question:
+            return outcome.text
+        return self.answerer.accept(generated, outcome.text, outcome.question, outcome.facts)
+
+    def _structure(self, step: Step) -> tuple[Reply, ConversationState]:
+        outcome = step.outcome
+        assert outcome is not None
+        text = step.text or outcome.text
+        citations = tuple(Citation(f.product_id, f.text, f.source) for f in outcome.facts) + outcome.citations
+        reply = Reply(
+            text=text,
+            cited_ids=outcome.cited_ids,
+            citations=citations,
+            cards=outcome.cards,
+            suggestions=outcome.suggestions,
+            notices=outcome.notices,
+            abstained=outcome.abstained,
+            comparison=outcome.comparison,
+        )
+        state = outcome.state.with_turn(step.turn.text, text, self.settings.history_turns)
+        return reply, state
+
+
+def _checked(message: str, image_path: str | None = None) -> str:
+    text = (message or "").strip()
+    if not text and not image_path:
+        raise InputError("Please type a message (or attach a photo).")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise InputError(f"That message is too long; please keep it under {MAX_MESSAGE_CHARS} characters.")
+    return text or "find something like this"
+
+
+def _default_parser() -> ParseQuery:
+    from retrieval.query import parse_query
+
+    return parse_query
+
+
+def load_assistant(settings: Settings | None = None) -> Assistant:
+    """The assistant for these settings: the retrieval searcher plus the configured answer backend."""
+    from retrieval.search import load_searcher
+
+    settings = settings or get_settings()
+    return Assistant(load_searcher(settings), GroundedAnswerer.from_settings(settings), settings)
