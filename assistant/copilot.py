@@ -62,7 +62,7 @@ class Copilot:
     def _products(self, message: str, context: str) -> list[Product]:
         """The product(s) the customer means: those named among the top hits, else the top hit."""
         for text in (message, context):
-            hits = self.turns.searcher.search(SearchRequest(text=text, top_k=PRODUCTS_CONSIDERED)).hits
+            hits = self.turns.search(SearchRequest(text=text, top_k=PRODUCTS_CONSIDERED)).hits
             named = [h.product for h in hits if names_product(text, h.product)]
             if named or hits:
                 return named or [hits[0].product]

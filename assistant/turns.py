@@ -19,6 +19,7 @@ from assistant.results import Citation, ProductCard
 from assistant.state import ConversationState
 from retrieval.catalog import Product
 from retrieval.results import Filters, Hit, SearchRequest, SearchResponse
+from retrieval.tool import make_search_tool, search_with_tool
 
 ParseQuery = Callable[..., tuple[str, Filters]]
 SUMMARY_ITEMS = 3
@@ -76,11 +77,18 @@ class Turns:
     top_k: int
     sees_images: bool = False
     _vocab: tuple[tuple[str, ...], tuple[str, ...]] | None = field(default=None, repr=False)
+    _tool: Any = field(default=None, repr=False)
 
     def handle(self, turn: Turn, state: ConversationState) -> Outcome:
         state = replace(state, preferences=state.preferences.merged(turn.preferences))
         handler = getattr(self, f"_{turn.intent.value}")
         return handler(turn, state)
+
+    def search(self, request: SearchRequest) -> SearchResponse:
+        """Catalog search through the LangChain tool: structured filters in, ranked hits out."""
+        if self._tool is None:
+            self._tool = make_search_tool(self.searcher)
+        return search_with_tool(self._tool, request)
 
     # --- vocabulary ----------------------------------------------------------------------
     @property
@@ -151,7 +159,7 @@ class Turns:
         request = SearchRequest(
             text=query, image_path=image_path, filters=effective, top_k=self.top_k, exclude_ids=tuple(exclude)
         )
-        response = self.searcher.search(request)
+        response = self.search(request)
         new_state = replace(state, query=query, filters=filters)
         outcome = self._show(response, new_state, query, effective)
         return outcome if outcome.cards else replace(outcome, state=state)
@@ -208,7 +216,7 @@ class Turns:
     def _question(self, turn: Turn, state: ConversationState) -> Outcome:
         products = self._targets(turn, state)
         if not products:
-            hits = self.searcher.search(SearchRequest(text=turn.text, top_k=SUMMARY_ITEMS)).hits
+            hits = self.search(SearchRequest(text=turn.text, top_k=SUMMARY_ITEMS)).hits
             named = [h.product for h in hits if names_product(turn.text, h.product)]
             products = named or [h.product for h in hits[:1]]
         return self.answer(turn.text, products, state)

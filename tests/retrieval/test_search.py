@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from retrieval.index import open_store
-from retrieval.results import Filters, SearchRequest
+from retrieval.results import Filters, SearchRequest, SearchResponse
 from retrieval.search import PHOTO_NOTICE, PHOTOS_MISSING_NOTICE, Searcher, rrf
-from retrieval.tool import CatalogRetriever, make_search_tool
+from retrieval.tool import CatalogRetriever, make_search_tool, search_with_tool
 from shopassist.errors import ImageError
 from shopassist.settings import DEMO_CATALOG, Settings
 from tests.retrieval.conftest import FakeTextEmbedder
@@ -84,11 +84,22 @@ def test_similar_excludes_the_product_itself(fake_searcher: Searcher) -> None:
 def test_search_tool_takes_structured_arguments(fake_searcher: Searcher) -> None:
     tool = make_search_tool(fake_searcher)
     assert set(tool.args) == {"query", "max_price", "min_price", "color", "size", "category", "in_stock",
-                              "top_k"}
+                              "top_k", "image_path", "exclude_ids", "read_query_filters"}
     result = tool.invoke({"query": "jacket", "max_price": 50, "color": "Blue", "top_k": 3})
     assert 0 < len(result["results"]) <= 3
     for row in result["results"]:
         assert row["price"] <= 50 and "colour: Blue" in row["reasons"]
+
+
+def test_search_tool_call_returns_the_full_response_as_artifact(fake_searcher: Searcher) -> None:
+    tool = make_search_tool(fake_searcher)
+    request = SearchRequest(text="jacket", filters=Filters(max_price=50.0, colors=("Blue",)), top_k=4,
+                            exclude_ids=("WJ12",))
+    response = search_with_tool(tool, request)
+    assert isinstance(response, SearchResponse) and response.filters == request.filters
+    assert 0 < len(response.hits) <= 4
+    for hit in response.hits:
+        assert hit.product.id != "WJ12" and hit.product.price <= 50 and "Blue" in hit.product.colors
 
 
 def test_retriever_returns_documents_with_metadata(fake_searcher: Searcher) -> None:
