@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ class LexicalIndex:
     def build(cls, key: Any, ids: Sequence[str], documents: Sequence[str]) -> LexicalIndex:
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it forces DEBUG on import
         corpus = [tokenize(d) or ["_empty_"] for d in documents]
         bm25 = bm25s.BM25()
         bm25.index(corpus, show_progress=False)
