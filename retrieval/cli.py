@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     index.add_argument("catalog", nargs="?", type=Path, help="catalog file (default: SHOPASSIST_CATALOG)")
     index.add_argument("--images", type=Path, help="image folder (default: <catalog folder>/images)")
     index.add_argument("--reset", action="store_true", help="delete the index first (after a model change)")
+    index.add_argument("--prune", action="store_true", help="also remove products no longer in the catalog")
     index.add_argument("--quiet", action="store_true", help="no progress bar")
     index.set_defaults(func=run_index)
 
@@ -45,9 +46,10 @@ def run_index(args: argparse.Namespace) -> int:
     if args.reset:
         store.reset()
     summary = store.index_catalog(args.catalog or settings.catalog, progress=not args.quiet,
-                                  image_root=args.images)
+                                  image_root=args.images, prune=args.prune)
+    removed = f"  removed: {summary.removed}" if args.prune else ""
     print(f"indexed: {summary.indexed}  updated: {summary.updated}  unchanged: {summary.unchanged}  "
-          f"skipped (invalid): {len(summary.skipped)}")
+          f"skipped (invalid): {len(summary.skipped)}{removed}")
     for problem in summary.skipped:
         print(f"  line {problem.line}: {problem.product_id or '(no id)'}: {problem.reason}")
     print(f"store: {settings.chroma_url or settings.chroma_path} ({store.count()} products)")

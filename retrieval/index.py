@@ -146,11 +146,28 @@ class ProductStore:
 
     # --- indexing ------------------------------------------------------------------------
     def index_catalog(self, path: Path | str, progress: bool = True, image_root: Path | None = None,
-                      on_batch: BatchCallback | None = None) -> IndexSummary:
-        """Upsert every valid row of the catalog; unchanged rows are skipped by content hash."""
+                      on_batch: BatchCallback | None = None, prune: bool = False) -> IndexSummary:
+        """Upsert every valid row of the catalog; unchanged rows are skipped by content hash.
+
+        With ``prune``, products that are no longer in the catalog are deleted afterwards; a product
+        whose row is present but invalid this time keeps its stored version.
+        """
         scan = scan_catalog(Path(path), image_root)
         summary = self.index_rows(scan.rows, scan.image_root, progress, on_batch)
-        return IndexSummary(summary.indexed, summary.updated, summary.unchanged, list(scan.problems))
+        keep = {r.product.id for r in scan.rows} | {p.product_id for p in scan.problems if p.product_id}
+        removed = self.remove_except(keep) if prune else 0
+        return IndexSummary(summary.indexed, summary.updated, summary.unchanged, list(scan.problems), removed)
+
+    def remove_except(self, keep: set[str]) -> int:
+        """Delete every stored product whose id is not in ``keep``; return how many."""
+        gone = [i for i in self._plain_texts().get(include=[])["ids"] if i not in keep]
+        if gone:
+            self._plain_texts().delete(ids=gone)
+            images = self._collection("images") if self.image_embedder else None
+            if images is not None:
+                images.delete(where={"product_id": {"$in": gone}})
+            self._revision += 1
+        return len(gone)
 
     def index_products(self, products: Sequence[Product], image_root: Path,
                        progress: bool = True) -> IndexSummary:

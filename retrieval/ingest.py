@@ -57,6 +57,7 @@ class IndexSummary:
     updated: int = 0
     unchanged: int = 0
     skipped: list[RowProblem] = field(default_factory=list)
+    removed: int = 0
 
 
 def default_image_root(catalog: Path) -> Path:

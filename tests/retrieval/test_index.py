@@ -99,3 +99,17 @@ def test_count_before_first_index_then_index(settings: Settings, fake_text: Fake
     assert store.count() == 0
     summary = store.index_catalog(small_catalog, progress=False)
     assert (summary.indexed, store.count()) == (12, 12)
+
+
+def test_prune_removes_dropped_products_but_keeps_invalid_rows(
+        settings: Settings, fake_text: FakeTextEmbedder, small_catalog: Path) -> None:
+    store = open_store(settings)
+    store.index_catalog(small_catalog, progress=False)
+    rows = [json.loads(line) for line in small_catalog.read_text().splitlines()]
+    old_price = rows[3]["price"]
+    rows[3]["price"] = "abc"
+    small_catalog.write_text("\n".join(json.dumps(r) for r in rows[:10]) + "\n")
+    summary = store.index_catalog(small_catalog, progress=False, prune=True)
+    assert (summary.removed, len(summary.skipped), store.count()) == (2, 1, 10)
+    assert store.get([rows[3]["id"]])[0].price == old_price
+    assert store.get([rows[10]["id"], rows[11]["id"]]) == []
