@@ -14,8 +14,9 @@ import json
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,8 @@ class Scored:
     duration_s: float
     processing_s: float
     error: str | None = None
+    errors_wn: int = 0
+    words_wn: int = 0
 
 
 def normalise(text: str) -> str:
@@ -64,11 +67,20 @@ def read_manifest(path: Path, limit: int | None = None) -> list[Clip]:
     return clips[:limit] if limit else clips
 
 
-def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
+@lru_cache(maxsize=1)
+def whisper_normaliser() -> Callable[[str], str]:
+    """Whisper's own English normaliser (spelled-out numbers, spellings), as Whisper's paper scores."""
+    from transformers.models.whisper.english_normalizer import EnglishTextNormalizer
+
+    return EnglishTextNormalizer({})
+
+
+def word_errors(reference: str, hypothesis: str,
+                norm: Callable[[str], str] = normalise) -> tuple[int, int]:
     """(errors, reference words) after normalisation."""
     import jiwer
 
-    ref, hyp = normalise(reference), normalise(hypothesis)
+    ref, hyp = norm(reference), norm(hypothesis)
     if not hyp:
         return len(ref.split()), len(ref.split())
     out = jiwer.process_words(ref, hyp)
@@ -82,15 +94,18 @@ def score_clip(transcriber: Any, clip: Clip) -> Scored:
     except AudioError as e:
         hypothesis, duration, processing, error = "", 0.0, 0.0, str(e)
     errors, words = word_errors(clip.text, hypothesis)
+    errors_wn, words_wn = word_errors(clip.text, hypothesis, whisper_normaliser())
     return Scored(str(clip.audio.name), clip.source, clip.text, hypothesis, errors, words,
-                  duration, processing, error)
+                  duration, processing, error, errors_wn, words_wn)
 
 
 def summarise(scored: Iterable[Scored]) -> dict[str, float | int]:
     scored = list(scored)
     errors, words = sum(s.errors for s in scored), sum(s.words for s in scored)
+    errors_wn, words_wn = sum(s.errors_wn for s in scored), sum(s.words_wn for s in scored)
     audio, processing = sum(s.duration_s for s in scored), sum(s.processing_s for s in scored)
     return {"clips": len(scored), "words": words, "errors": errors, "wer": errors / words if words else 0.0,
+            "wer_whisper_norm": errors_wn / words_wn if words_wn else 0.0,
             "audio_s": audio, "processing_s": processing, "rtf": audio / processing if processing else 0.0}
 
 
@@ -116,16 +131,19 @@ def evaluate(settings: Settings, limit: int | None = None) -> dict[str, Any]:
 
 
 def to_markdown(result: dict[str, Any]) -> str:
-    headers = ["source", "clips", "words", "errors", "WER", "RTF"]
+    headers = ["source", "clips", "words", "errors", "WER", "WER (Whisper normaliser)", "RTF"]
     groups = {**result["per_source"], "overall": result["overall"]}
-    rows = [[name, g["clips"], g["words"], g["errors"], g["wer"], g["rtf"]] for name, g in groups.items()]
+    rows = [[name, g["clips"], g["words"], g["errors"], g["wer"], g["wer_whisper_norm"], g["rtf"]]
+            for name, g in groups.items()]
     worst = sorted(result["clips"], key=lambda c: -c["errors"])[:5]
     examples = [[c["audio"], c["errors"], normalise(c["reference"]), normalise(c["hypothesis"])]
                 for c in worst]
     return "\n".join([
         f"# ASR evaluation: {result['describe']}", "",
         f"Model `{result['model']}`, load time {result['load_s']:.2f} s. WER is corpus-level after "
-        "lowercasing and stripping punctuation; RTF = audio s / processing s.", "",
+        "lowercasing and stripping punctuation; the second WER column uses Whisper's English normaliser "
+        "(numbers spelled out in the reference match digits, British/American spellings); "
+        "RTF = audio s / processing s.", "",
         markdown_table(headers, rows), "", "## Clips with most errors", "",
         markdown_table(["clip", "errors", "reference", "hypothesis"], examples),
     ])

@@ -37,6 +37,12 @@ def test_word_errors() -> None:
     assert eval_asr.word_errors("ten of clubs", "") == (3, 3)
 
 
+def test_whisper_normaliser_matches_spelled_out_numbers() -> None:
+    norm = eval_asr.whisper_normaliser()
+    assert eval_asr.word_errors("forty two line bible", "42-line Bible", norm) == (0, 3)
+    assert eval_asr.word_errors("ten of clubs", "10 of gloves", norm) == (1, 3)
+
+
 @pytest.fixture
 def manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Path:
     root = tmp_path / "shared"
