@@ -12,7 +12,7 @@ from assistant.facts import plain
 from assistant.intent import OUT_OF_SCOPE, QUESTION_START, SHOPPING
 from assistant.results import Citation, CopilotDraft, ProductCard
 from assistant.state import ConversationState
-from assistant.turns import Outcome, names_product
+from assistant.turns import Outcome, best_named
 from retrieval.catalog import Product
 from retrieval.results import Hit, SearchRequest
 
@@ -63,7 +63,7 @@ class Copilot:
         """The product(s) the customer means: those named among the top hits, else the top hit."""
         for text in (message, context):
             hits = self.turns.search(SearchRequest(text=text, top_k=PRODUCTS_CONSIDERED)).hits
-            named = [h.product for h in hits if names_product(text, h.product)]
+            named = best_named(text, [h.product for h in hits])
             if named or hits:
                 return named or [hits[0].product]
         return []

@@ -217,7 +217,7 @@ class Turns:
         products = self._targets(turn, state)
         if not products:
             hits = self.search(SearchRequest(text=turn.text, top_k=SUMMARY_ITEMS)).hits
-            named = [h.product for h in hits if names_product(turn.text, h.product)]
+            named = best_named(turn.text, [h.product for h in hits])
             products = named or [h.product for h in hits[:1]]
         return self.answer(turn.text, products, state)
 
@@ -239,7 +239,7 @@ class Turns:
         if turn.positions:
             return self.searcher.store.get([state.shown_ids[i - 1] for i in turn.positions])
         shown = self.searcher.store.get(list(state.shown_ids))
-        named = [p for p in shown if names_product(turn.text, p)]
+        named = best_named(turn.text, shown)
         if named:
             return named
         if state.focus_ids and re.search(r"\b(it|this|that|they|them|its|one)\b", turn.text, re.I):
@@ -288,6 +288,18 @@ def names_product(text: str, product: Product) -> bool:
     said = set(tokens(text))
     title = tokens(product.title)
     return len(said & set(title)) >= 2 or (bool(title) and title[0] in said and len(title[0]) > 3)
+
+
+def best_named(text: str, products: Sequence[Product]) -> list[Product]:
+    """The products the message names, keeping only those whose title it matches most closely.
+
+    "the Nadia Elements Shell" names the Nadia Elements Shell, not also the Taurus Elements Shell.
+    """
+    named = [p for p in products if names_product(text, p)]
+    said = set(tokens(text))
+    overlap = {p.id: len(said & set(tokens(p.title))) for p in named}
+    best = max(overlap.values(), default=0)
+    return [p for p in named if overlap[p.id] == best]
 
 
 def summary(hits: Sequence[Hit], query: str, filters: Filters) -> str:

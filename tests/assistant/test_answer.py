@@ -112,3 +112,15 @@ def test_html_entities_are_decoded_for_people() -> None:
     product = Product(id="MJ10", title="Mars HeatTech&trade; Pullover", attributes={"style": "&frac14; zip"})
     facts = product_facts(product)
     assert facts[0] == Fact("MJ10", "Mars HeatTech™ Pullover", "Style: ¼ zip", "attribute")
+
+
+def test_best_named_keeps_the_closest_title_only() -> None:
+    from assistant.turns import best_named
+    from retrieval.catalog import Product
+
+    nadia = Product(id="WJ10", title="Nadia Elements Shell")
+    taurus = Product(id="MJ09", title="Taurus Elements Shell")
+    hoodie = Product(id="MH01", title="Chaz Kangeroo Hoodie")
+    assert best_named("does the Nadia Elements Shell come in blue?", [taurus, nadia, hoodie]) == [nadia]
+    assert best_named("do the elements shells come in blue?", [taurus, nadia, hoodie]) == [taurus, nadia]
+    assert best_named("anything in blue?", [taurus, nadia, hoodie]) == []

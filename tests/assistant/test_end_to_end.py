@@ -73,6 +73,12 @@ def test_question_without_context_finds_the_product(real_assistant: Assistant) -
     assert "Material: Wool" in reply.text
 
 
+def test_question_about_one_of_two_similar_names_cites_only_that_one(real_assistant: Assistant) -> None:
+    reply, _ = real_assistant.respond("does the Nadia Elements Shell come in blue?")
+    assert reply.cited_ids == ("WJ10",)
+    assert "Black, Orange, Yellow" in reply.text and "Taurus" not in reply.text
+
+
 def test_smollm2_phrases_only_retrieved_facts(
     fake_searcher: FakeSearcher, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
