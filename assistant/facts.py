@@ -64,15 +64,21 @@ def product_facts(product: Product) -> list[Fact]:
     facts += [
         fact(attribute_fact(k, v), "attribute") for k, v in product.attributes.items() if not is_injection(v)
     ]
-    if product.colors:
-        facts.append(fact(f"Available colours: {', '.join(product.colors)}", "option"))
-    if product.sizes:
-        facts.append(fact(f"Available sizes: {', '.join(product.sizes)}", "option"))
+    facts += [option_fact(product, kind) for kind in OPTION_LABELS if product.options.get(kind)]
     if product.price is not None:
         facts.append(fact(f"Price: {format_price(product.price, product.currency)}", "price"))
     for review in product.reviews:
         facts += [fact(s, "review") for s in split_sentences(f"{review.title}. {review.text}")]
     return facts
+
+
+OPTION_LABELS = {"color": "colours", "size": "sizes"}
+
+
+def option_fact(product: Product, kind: str) -> Fact:
+    """'Available colours: Black, Gray' (or sizes) as a citable fact."""
+    label, values = OPTION_LABELS[kind], product.options.get(kind, [])
+    return Fact(product.id, plain(product.title), f"Available {label}: {', '.join(values)}", "option")
 
 
 def format_price(price: float | None, currency: str = "USD") -> str:

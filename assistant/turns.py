@@ -13,6 +13,7 @@ from typing import Any
 
 from assistant import cards as cardlib
 from assistant.answer import ExtractiveAnswerer, tokens
+from assistant.availability import availability_answer
 from assistant.facts import Fact, format_price, plain, product_facts
 from assistant.intent import CHEAPER, DISLIKE, LIKE, MY_SIZE, Turn
 from assistant.results import Citation, ProductCard
@@ -222,10 +223,12 @@ class Turns:
         return self.answer(turn.text, products, state)
 
     def answer(self, question: str, products: Sequence[Product], state: ConversationState) -> Outcome:
+        new_state = replace(state, focus_ids=tuple(p.id for p in products))
+        direct = availability_answer(question, products, self.parse)
+        if direct:
+            return Outcome(direct[0], new_state, facts=direct[1])
         facts = [f for p in products for f in product_facts(p)]
         result = self.answerer.answer(question, facts)
-        focus = tuple(p.id for p in products)
-        new_state = replace(state, focus_ids=focus)
         return Outcome(
             result.text,
             new_state,
