@@ -170,6 +170,7 @@ class Turns:
     ) -> Outcome:
         disliked = state.preferences.disliked_colors
         hits = [h for h in response.hits if cardlib.allowed(h.product, disliked)]
+        hits = self._liked_first(hits, state.preferences.liked_colors)
         if not hits:
             text = (
                 f'I couldn\'t find anything in the catalog for "{query}"{describe_filters(filters)}. '
@@ -185,6 +186,19 @@ class Turns:
             notices=response.notices,
             suggestions=("Cheaper", "Compare the first two", "More like the second one"),
         )
+
+    def _liked_first(self, hits: Sequence[Hit], liked: Sequence[str]) -> list[Hit]:
+        """Hits offering a colour the shopper likes move first (stable), showing that colour's photo."""
+        preferred, others = [], []
+        for hit in hits:
+            colors = [c for c in liked if c in hit.product.colors]
+            if not colors:
+                others.append(hit)
+                continue
+            photo = self.searcher.store.image_path(hit.product, colors[0]) or hit.image_path
+            reason = f"a colour you like: {', '.join(colors)}"
+            preferred.append(replace(hit, reasons=(*hit.reasons, reason), image_path=photo))
+        return preferred + others
 
     def _photo_not_in(self, hit: Hit, disliked: Sequence[str]) -> Hit:
         """The hit showing a colour variant the shopper hasn't said they dislike."""

@@ -117,6 +117,16 @@ def test_disliked_colour_is_remembered(assistant: Assistant) -> None:
     assert all(not c.image_path.endswith("-black_main.jpg") for c in replies[1].cards)
 
 
+def test_liked_colour_ranks_first_and_shows_that_photo(assistant: Assistant) -> None:
+    replies, state = converse(assistant, "I really like orange", "show me hoodies")
+    assert state.preferences.liked_colors == ("Orange",)
+    cards = replies[1].cards
+    flags = ["Orange" in c.colors for c in cards]
+    assert any(flags) and flags == sorted(flags, reverse=True)
+    for card in cards[: flags.count(True)]:
+        assert "a colour you like: Orange" in card.why and card.image_path.endswith("-orange_main.jpg")
+
+
 def test_size_and_budget_preferences_apply_to_later_searches(
     assistant: Assistant, fake_searcher: FakeSearcher
 ) -> None:
