@@ -103,10 +103,16 @@ class Turns:
         return self._vocab
 
     def parse(self, text: str) -> tuple[str, Filters]:
-        """Search text and filters, with what the shopper said about themselves taken out first."""
-        for pattern in (DISLIKE, LIKE, MY_SIZE, FILLER):
-            text = pattern.sub(" ", text)
+        """Search text and filters, with what the shopper said about themselves taken out first.
+
+        Only colour preferences are taken out ("I don't like black"); "not what" or "I like hoodies" stay.
+        """
         colors, categories = self._known()
+        known = {c.lower() for c in colors}
+        for pattern in (DISLIKE, LIKE):
+            text = pattern.sub(lambda m: " " if m.group(1).lower() in known else m.group(0), text)
+        for pattern in (MY_SIZE, FILLER):
+            text = pattern.sub(" ", text)
         return self.parse_query(text, colors, categories)
 
     # --- simple turns ----------------------------------------------------------------------

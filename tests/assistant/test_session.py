@@ -217,3 +217,11 @@ def test_copilot_order_question_escalates_without_products(assistant: Assistant)
     assert draft.next_actions == ("Escalate: order status is not in the catalog",)
     assert draft.cards == () and draft.cited_ids == ()
     assert "orders team" in draft.draft
+
+
+def test_only_colour_preferences_are_taken_out_of_the_search_text(
+    assistant: Assistant, fake_searcher: FakeSearcher
+) -> None:
+    converse(assistant, "show me a hoodie, not black, I like hoodies with pockets")
+    text = fake_searcher.requests[-1].text
+    assert "black" not in text.lower() and "like hoodies with pockets" in text
