@@ -160,12 +160,12 @@ class ProductStore:
 
     def remove_except(self, keep: set[str]) -> int:
         """Delete every stored product whose id is not in ``keep``; return how many."""
-        gone = [i for i in self._plain_texts().get(include=[])["ids"] if i not in keep]
+        texts = self._plain_texts()
+        gone = [i for i in texts.get(include=[])["ids"] if i not in keep]
         if gone:
-            self._plain_texts().delete(ids=gone)
-            images = self._collection("images") if self.image_embedder else None
-            if images is not None:
-                images.delete(where={"product_id": {"$in": gone}})
+            texts.delete(ids=gone)
+            if self.image_embedder:
+                self._collection("images").delete(where={"product_id": {"$in": gone}})
             self._revision += 1
         return len(gone)
 

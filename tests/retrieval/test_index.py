@@ -113,3 +113,18 @@ def test_prune_removes_dropped_products_but_keeps_invalid_rows(
     assert (summary.removed, len(summary.skipped), store.count()) == (2, 1, 10)
     assert store.get([rows[3]["id"]])[0].price == old_price
     assert store.get([rows[10]["id"], rows[11]["id"]]) == []
+
+
+def test_prune_also_removes_the_dropped_products_photos(clip_settings: Settings, fake_text: FakeTextEmbedder,
+                                                        small_catalog: Path) -> None:
+    store = open_store(clip_settings)
+    store.index_catalog(small_catalog, progress=False)
+    rows = [json.loads(line) for line in small_catalog.read_text().splitlines()]
+    dropped = {"product_id": {"$in": [r["id"] for r in rows[10:]]}}
+    dropped_photos = len(store.images.get(where=dropped, include=[])["ids"])
+    before = store.photo_count()
+    small_catalog.write_text("\n".join(json.dumps(r) for r in rows[:10]) + "\n")
+    assert dropped_photos > 0
+    assert store.index_catalog(small_catalog, progress=False, prune=True).removed == 2
+    assert store.photo_count() == before - dropped_photos
+    assert store.images.get(where=dropped, include=[])["ids"] == []
