@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -40,6 +41,19 @@ class Snapshot:
     documents: tuple[str, ...]
     metadatas: tuple[dict[str, Any], ...]
     products: tuple[Product, ...]
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Product id -> index into the tuples above."""
+        return {pid: i for i, pid in enumerate(self.ids)}
+
+    @cached_property
+    def colors(self) -> list[str]:
+        return sorted({c for p in self.products for c in p.colors})
+
+    @cached_property
+    def categories(self) -> list[str]:
+        return sorted({c for p in self.products for c in p.categories})
 
 
 @dataclass(frozen=True)
@@ -258,12 +272,13 @@ class ProductStore:
 
     def get(self, ids: Sequence[str]) -> list[Product]:
         """Products by id, in the order asked (unknown ids are left out)."""
-        by_id = dict(zip(self.snapshot().ids, self.snapshot().products, strict=True))
-        return [by_id[i] for i in ids if i in by_id]
+        snap = self.snapshot()
+        return [snap.products[snap.position[i]] for i in ids if i in snap.position]
 
     def metadata(self, product_id: str) -> dict[str, Any]:
         snap = self.snapshot()
-        return dict(zip(snap.ids, snap.metadatas, strict=True)).get(product_id, {})
+        index = snap.position.get(product_id)
+        return dict(snap.metadatas[index]) if index is not None else {}
 
     def image_path(self, product: Product, color: str | None = None) -> str | None:
         """Absolute path of the product's photo (the colour variant's when it has one), if it exists."""
@@ -277,10 +292,10 @@ class ProductStore:
         return str(path) if path.is_file() else None
 
     def known_colors(self) -> list[str]:
-        return sorted({c for p in self.snapshot().products for c in p.colors})
+        return list(self.snapshot().colors)
 
     def known_categories(self) -> list[str]:
-        return sorted({c for p in self.snapshot().products for c in p.categories})
+        return list(self.snapshot().categories)
 
     # --- dense queries -------------------------------------------------------------------
     def nearest_texts(self, vector: Sequence[float], n: int, where: Where | None) -> list[Neighbour]:

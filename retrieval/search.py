@@ -140,11 +140,10 @@ class Searcher:
         vector = self.store.text_embedder.embed([text])[0]
         lists = {"text": _dedupe(self.store.nearest_texts(vector, n, where))}
         lexical = self.lexical()
-        metas = self.store.snapshot().metadatas
-        ranked = lexical.rank(text, n, lambda i: matches(metas[i], where))
+        snap = self.store.snapshot()  # the one the lexical index was built from: same document order
+        ranked = lexical.rank(text, n, lambda i: matches(snap.metadatas[i], where))
         lists["lexical"] = [pid for pid, _ in ranked]
-        position = {pid: i for i, pid in enumerate(lexical.ids)}
-        terms |= {pid: lexical.matched_terms(text, position[pid]) for pid in lists["lexical"]}
+        terms |= {pid: lexical.matched_terms(text, snap.position[pid]) for pid in lists["lexical"]}
         embedder = self.store.image_embedder
         if embedder is not None:
             photo_vector = embedder.embed_texts([text])[0]
