@@ -15,7 +15,7 @@ from assistant.grounding import GroundedAnswerer
 from assistant.intent import Turn, classify
 from assistant.results import Citation, CopilotDraft, Reply
 from assistant.state import ConversationState
-from assistant.turns import Outcome, ParseQuery, Turns
+from assistant.turns import Outcome, Turns
 from shopassist.errors import InputError
 from shopassist.settings import Settings, get_settings
 
@@ -40,7 +40,6 @@ class Assistant:
         searcher: Any,
         answerer: GroundedAnswerer | None = None,
         settings: Settings | None = None,
-        parse_query: ParseQuery | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.answerer = answerer or GroundedAnswerer.from_settings(self.settings)
@@ -48,7 +47,6 @@ class Assistant:
         self.turns = Turns(
             searcher,
             self.answerer.extractive,
-            parse_query or _default_parser(),
             self.settings.top_k,
             self.answerer.sees_images,
         )
@@ -136,12 +134,6 @@ def _checked(message: str, image_path: str | None = None) -> str:
     if len(text) > MAX_MESSAGE_CHARS:
         raise InputError(f"That message is too long; please keep it under {MAX_MESSAGE_CHARS} characters.")
     return text or "find something like this"
-
-
-def _default_parser() -> ParseQuery:
-    from retrieval.query import parse_query
-
-    return parse_query
 
 
 def load_assistant(settings: Settings | None = None) -> Assistant:

@@ -7,7 +7,7 @@ sentence in an outcome comes from the catalog.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,7 +22,6 @@ from retrieval.catalog import Product
 from retrieval.results import Filters, Hit, SearchRequest, SearchResponse
 from retrieval.tool import make_search_tool, search_with_tool
 
-ParseQuery = Callable[..., tuple[str, Filters]]
 SUMMARY_ITEMS = 3
 PRICE_STEP = 0.01
 GREETING_TEXT = (
@@ -70,14 +69,12 @@ class Outcome:
 
 @dataclass
 class Turns:
-    """The intent handlers, sharing the searcher, the query parser and the extractive answerer."""
+    """The intent handlers, sharing the searcher (and its query parser) and the extractive answerer."""
 
     searcher: Any
     answerer: ExtractiveAnswerer
-    parse_query: ParseQuery
     top_k: int
     sees_images: bool = False
-    _vocab: tuple[tuple[str, ...], tuple[str, ...]] | None = field(default=None, repr=False)
     _tool: Any = field(default=None, repr=False)
 
     def handle(self, turn: Turn, state: ConversationState) -> Outcome:
@@ -94,26 +91,19 @@ class Turns:
     # --- vocabulary ----------------------------------------------------------------------
     @property
     def known_colors(self) -> tuple[str, ...]:
-        return self._known()[0]
-
-    def _known(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        if self._vocab is None:
-            store = self.searcher.store
-            self._vocab = (tuple(store.known_colors()), tuple(store.known_categories()))
-        return self._vocab
+        return tuple(self.searcher.store.known_colors())
 
     def parse(self, text: str) -> tuple[str, Filters]:
         """Search text and filters, with what the shopper said about themselves taken out first.
 
         Only colour preferences are taken out ("I don't like black"); "not what" or "I like hoodies" stay.
         """
-        colors, categories = self._known()
-        known = {c.lower() for c in colors}
+        known = {c.lower() for c in self.known_colors}
         for pattern in (DISLIKE, LIKE):
             text = pattern.sub(lambda m: " " if m.group(1).lower() in known else m.group(0), text)
         for pattern in (MY_SIZE, FILLER):
             text = pattern.sub(" ", text)
-        return self.parse_query(text, colors, categories)
+        return self.searcher.parse_query(text)
 
     # --- simple turns ----------------------------------------------------------------------
     def _greeting(self, turn: Turn, state: ConversationState) -> Outcome:

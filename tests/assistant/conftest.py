@@ -70,6 +70,9 @@ class FakeSearcher:
     photo_search_available: bool = False
     requests: list[SearchRequest] = field(default_factory=list)
 
+    def parse_query(self, text: str) -> tuple[str, Filters]:
+        return parse_query(text, self.store.known_colors(), self.store.known_categories())
+
     def search(self, request: SearchRequest) -> SearchResponse:
         self.requests.append(request)
         wanted = set(tokens(request.text))
@@ -136,7 +139,7 @@ def make_assistant(
 ) -> Assistant:
     extractive = ExtractiveAnswerer(settings.abstain_threshold, settings.answer_max_facts, encoder=None)
     answerer = GroundedAnswerer(extractive, generator, settings.phrase_min_coverage)
-    return Assistant(searcher, answerer, settings, parse_query=parse_query)
+    return Assistant(searcher, answerer, settings)
 
 
 @pytest.fixture

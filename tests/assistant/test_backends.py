@@ -15,7 +15,6 @@ from assistant.backends import describe, grounded, make_generator, with_citation
 from assistant.facts import Fact
 from assistant.grounding import GroundedAnswerer
 from assistant.session import Assistant
-from retrieval.query import parse_query
 from shopassist.errors import ConfigError
 from shopassist.settings import DEMO_CATALOG, Settings
 from tests.assistant.conftest import FakeSearcher, ScriptedGenerator
@@ -107,7 +106,7 @@ def test_openai_backend_streams_through_the_assistant(
         update={"answer_backend": "openai", "answer_model": "fake-vlm", "openai_base_url": openai_url}
     )
     answerer = GroundedAnswerer(ExtractiveAnswerer(0.35, 2), make_generator(cfg))
-    assistant = Assistant(fake_searcher, answerer, cfg, parse_query=parse_query)
+    assistant = Assistant(fake_searcher, answerer, cfg)
     _, state = assistant.respond("Chaz Kangeroo Hoodie")
     items = list(assistant.stream("what material is the Chaz Kangeroo Hoodie?", None, state))
     assert items[:2] == ["The hoodie ", "is wool."]
@@ -219,7 +218,7 @@ def test_transformers_vlm_streams_tokens_for_a_photo(
     chunks = list(generator.generate([{"role": "user", "content": "what is this?"}], [PHOTO]))
     assert chunks and all(isinstance(c, str) for c in chunks) and "".join(chunks).strip()
     assistant = Assistant(
-        fake_searcher, GroundedAnswerer(ExtractiveAnswerer(0.35, 2), generator), cfg, parse_query=parse_query
+        fake_searcher, GroundedAnswerer(ExtractiveAnswerer(0.35, 2), generator), cfg
     )
     reply, _ = assistant.respond("find a hoodie like this", image_path=PHOTO)
     assert "I can't look at the photo itself; the results come from the catalog search." not in reply.notices
@@ -231,7 +230,7 @@ def test_vision_generator_describes_photo_when_photo_search_is_off(
 ) -> None:
     gen = ScriptedGenerator(["A gray ", "hooded sweatshirt."], must_verify=False, sees_images=True)
     assistant = Assistant(
-        fake_searcher, GroundedAnswerer(ExtractiveAnswerer(0.35, 2), gen), settings, parse_query=parse_query
+        fake_searcher, GroundedAnswerer(ExtractiveAnswerer(0.35, 2), gen), settings
     )
     reply, _ = assistant.respond("what is this?", image_path=PHOTO)
     assert reply.text == "A gray hooded sweatshirt."
