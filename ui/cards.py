@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from assistant import facts
 from assistant.results import Citation, ProductCard
 
 log = logging.getLogger(__name__)
 
 THUMBNAIL_PX = 384
-IMAGE_MIME = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 
 
 def esc(value: object) -> str:
@@ -32,10 +32,8 @@ def esc(value: object) -> str:
 
 
 def format_price(price: float | None, currency: str) -> str:
-    if price is None:
-        return "Price on request"
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency.upper(), "")
-    return f"{symbol}{price:,.2f}" if symbol else f"{price:,.2f} {currency}"
+    """The assistant's price format; a card without a price says "Price on request"."""
+    return "Price on request" if price is None else facts.format_price(price, currency.upper())
 
 
 @lru_cache(maxsize=512)
