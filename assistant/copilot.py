@@ -56,7 +56,7 @@ class Copilot:
     def _phrased(self, outcome: Outcome) -> str:
         if not outcome.question:
             return outcome.text
-        phrased = "".join(self.answerer.phrase(outcome.question, outcome.facts))
+        phrased = "".join(self.answerer.phrase(outcome.question, outcome.facts, copilot=True))
         return self.answerer.accept(phrased, outcome.text, outcome.question, outcome.facts)
 
     def _products(self, message: str, context: str) -> list[Product]:

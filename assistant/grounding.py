@@ -14,7 +14,7 @@ import numpy as np
 from assistant.answer import ExtractiveAnswerer
 from assistant.backends import Generator, grounded, make_generator, with_citations
 from assistant.facts import Fact
-from assistant.prompts import PHOTO_PROMPT, PHRASE_PROMPT, SHOPPER_PROMPT, build_messages
+from assistant.prompts import COPILOT_PROMPT, PHOTO_PROMPT, PHRASE_PROMPT, SHOPPER_PROMPT, build_messages
 from shopassist.settings import Settings
 
 
@@ -36,13 +36,21 @@ class GroundedAnswerer:
     def sees_images(self) -> bool:
         return bool(self.generator and self.generator.sees_images)
 
-    def phrase(self, question: str, facts: Sequence[Fact], images: Sequence[str] = ()) -> Iterator[str]:
-        """Stream the generator's wording of the chosen facts (nothing when there is no generator)."""
+    def phrase(self, question: str, facts: Sequence[Fact], images: Sequence[str] = (),
+               copilot: bool = False) -> Iterator[str]:
+        """Stream the generator's wording of the chosen facts (nothing when there is no generator).
+
+        ``copilot`` drafts for a service agent instead of answering the shopper.
+        """
         looks = bool(images) and self.generator is not None and self.generator.sees_images
         if self.generator is None or not (facts or looks):
             return
-        prompt = PHRASE_PROMPT if self.generator.must_verify else SHOPPER_PROMPT
-        prompt = PHOTO_PROMPT if looks and not facts else prompt
+        if looks and not facts:
+            prompt = PHOTO_PROMPT
+        elif self.generator.must_verify:
+            prompt = PHRASE_PROMPT
+        else:
+            prompt = COPILOT_PROMPT if copilot else SHOPPER_PROMPT
         messages = build_messages(prompt, question, facts)
         yield from self.generator.generate(messages, images if self.generator.sees_images else ())
 

@@ -12,6 +12,7 @@ from assistant.state import ConversationState
 from retrieval.catalog import Review
 from retrieval.results import Filters
 from shopassist.errors import InputError
+from shopassist.settings import Settings
 from tests.assistant.conftest import FakeSearcher, FakeStore, ScriptedGenerator, make_assistant
 
 JACKETS = "I need a light jacket for spring runs, under $60"
@@ -204,6 +205,16 @@ def test_copilot_draft(assistant: Assistant) -> None:
     assert "Available sizes: L, M, S, XL, XS" in draft.draft
     assert draft.next_actions[:2] == ("Escalate: order status is not in the catalog", "Offer size exchange")
     assert draft.cards[0].product_id == "MH01"
+
+
+def test_copilot_and_shopper_use_their_own_prompts(fake_searcher: FakeSearcher, settings: Settings) -> None:
+    generator = ScriptedGenerator(["The hoodie is wool [MH01]."], must_verify=False)
+    assistant = make_assistant(fake_searcher, settings, generator)
+    assistant.draft("What is the Chaz Kangeroo Hoodie made of?")
+    assistant.respond("What is the Chaz Kangeroo Hoodie made of?")
+    copilot_system, shopper_system = (call[0]["content"] for call in generator.calls)
+    assert copilot_system.startswith("You help a customer-service agent draft a reply")
+    assert shopper_system.startswith("You are a shopping assistant for one online store")
 
 
 def test_copilot_abstains_on_unknown(assistant: Assistant) -> None:
