@@ -82,7 +82,6 @@ class Answer:
     text: str
     facts: tuple[Fact, ...]
     abstained: bool
-    top_score: float
 
     @property
     def cited_ids(self) -> tuple[str, ...]:
@@ -125,12 +124,11 @@ class ExtractiveAnswerer:
     def answer(self, question: str, facts: Sequence[Fact], threshold: float | None = None) -> Answer:
         """The cited answer, or an abstention when no fact scores above the threshold."""
         ranked = self.rank(question, facts)
-        top = ranked[0].score if ranked else 0.0
         chosen = self.select(ranked, threshold)
         if not chosen:
-            return Answer(abstain_text(facts), (), True, top)
+            return Answer(abstain_text(facts), (), True)
         picked = tuple(s.fact for s in chosen)
-        return Answer(compose(picked), picked, False, top)
+        return Answer(compose(picked), picked, False)
 
 
 SOURCE_PHRASES = {

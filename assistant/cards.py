@@ -24,11 +24,11 @@ COMPARE_FIELDS = (
 )
 
 
-def card(hit: Hit, disliked: Sequence[str] = (), extra_why: Sequence[str] = ()) -> ProductCard:
+def card(hit: Hit, disliked: Sequence[str] = ()) -> ProductCard:
     """A card for a hit: colours the shopper dislikes are left out, reasons become the 'why' lines."""
     p = hit.product
     colors = tuple(c for c in p.colors if c not in disliked)
-    why = tuple(dict.fromkeys((*hit.reasons, *extra_why)))
+    why = tuple(dict.fromkeys(hit.reasons))
     return ProductCard(
         product_id=p.id,
         title=plain(p.title),

@@ -51,7 +51,6 @@ ORDINALS = {
     "two": 2,
     "three": 3,
 }
-SIZES = ("XXL", "XL", "XS", "S", "M", "L")
 SIZE_WORDS = {"small": "S", "medium": "M", "large": "L", "extra large": "XL", "extra small": "XS"}
 
 GREETING = re.compile(

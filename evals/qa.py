@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from assistant.facts import Fact, is_injection
 from evals.report import markdown_table, write_report
 from shopassist.settings import Settings, get_settings
 
-log = logging.getLogger(__name__)
 THRESHOLDS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 
 

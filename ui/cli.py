@@ -11,10 +11,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("serve", help="run the web app (shopper chat + agent copilot)")
     parser.add_argument("--host", help="interface to bind (default: SHOPASSIST_HOST, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default: SHOPASSIST_PORT, 7860)")
-    parser.add_argument(
-        "--share-nothing", action="store_true",
-        help="never create a public share link (the default; kept for explicitness)",
-    )
     parser.set_defaults(func=run_serve)
 
 

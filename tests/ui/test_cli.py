@@ -16,7 +16,7 @@ def test_serve_parses_host_and_port(monkeypatch: pytest.MonkeyPatch, settings) -
     monkeypatch.setattr("ui.app.serve", lambda s, host=None, port=None: calls.append((s, host, port)))
     parser = argparse.ArgumentParser()
     cli.register(parser.add_subparsers())
-    args = parser.parse_args(["serve", "--host", "127.0.0.1", "--port", "9123", "--share-nothing"])
+    args = parser.parse_args(["serve", "--host", "127.0.0.1", "--port", "9123"])
     assert args.func(args) == 0
     assert calls == [(settings, "127.0.0.1", 9123)]
 
