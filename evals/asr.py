@@ -22,7 +22,9 @@ from typing import Any
 
 from evals.report import markdown_table, write_report
 from shopassist.errors import AudioError, CatalogError
-from shopassist.settings import Settings, get_settings
+from shopassist.models import PACKAGED_PREFIX
+from shopassist.settings import Settings
+from speech.cli import settings_for
 
 _NOT_WORD = re.compile(r"[^\w\s]")
 
@@ -169,13 +171,11 @@ def plot_wer(result: dict[str, Any], path: Path) -> Path:
 
 
 def report_name(model: str) -> str:
-    return "asr-" + re.sub(r"[^A-Za-z0-9.]+", "-", model.removeprefix("packaged:")).strip("-")
+    return "asr-" + re.sub(r"[^A-Za-z0-9.]+", "-", model.removeprefix(PACKAGED_PREFIX)).strip("-")
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = get_settings()
-    if args.model:
-        settings = settings.model_copy(update={"asr_model": args.model})
+    settings = settings_for(args)
     result = evaluate(settings, args.limit)
     out_dir = Path(args.out) if args.out else settings.reports_dir
     name = report_name(settings.asr_model)

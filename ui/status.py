@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from shopassist.models import PACKAGED_PREFIX
 from shopassist.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def search_description(settings: Settings) -> str:
     """E.g. ``all-MiniLM-L6-v2 + BM25, no image model (cpu)``: models and the device they run on."""
     from retrieval.embed import pick_device
 
-    model = settings.text_model.removeprefix("packaged:")
+    model = settings.text_model.removeprefix(PACKAGED_PREFIX)
     image = settings.image_model or "no image model"
     return f"{model} + BM25, {image} ({pick_device(settings.device)})"
 
