@@ -233,14 +233,16 @@ def load_components(settings: Settings) -> tuple[Any, Any, str]:
     from ui.status import gather_status, status_line
 
     assistant = load_assistant(settings)
+    speech_error = None
     try:
         from speech.asr import load_transcriber
 
         transcriber: Any = load_transcriber(settings)
     except Exception as e:
         log.warning("speech recognition unavailable: %s", e)
-        transcriber = UnavailableTranscriber(str(e))
-    status = status_line(gather_status(settings, load_searcher(settings)))
+        speech_error = str(e)
+        transcriber = UnavailableTranscriber(speech_error)
+    status = status_line(gather_status(settings, load_searcher(settings), speech_error))
     return assistant, transcriber, status
 
 

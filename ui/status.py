@@ -57,8 +57,11 @@ def safe_describe(describe: Callable[[], str], what: str) -> str:
         return f"unavailable ({e})"
 
 
-def gather_status(settings: Settings, searcher: object) -> StatusParts:
-    """Ask each loaded component to describe itself (imports are local: heavy modules)."""
+def gather_status(settings: Settings, searcher: object, speech_error: str | None = None) -> StatusParts:
+    """Ask each loaded component to describe itself (imports are local: heavy modules).
+
+    ``speech_error`` is why speech recognition failed to load, shown instead of its description.
+    """
     from assistant.backends import describe as describe_answers
     from speech.asr import describe as describe_speech
 
@@ -66,7 +69,8 @@ def gather_status(settings: Settings, searcher: object) -> StatusParts:
     size = safe_describe(lambda: str(store.count()), "catalog") if store is not None else ""
     return StatusParts(
         search=safe_describe(lambda: search_description(settings), "search"),
-        speech=safe_describe(lambda: describe_speech(settings), "speech"),
+        speech=f"unavailable ({speech_error})" if speech_error else safe_describe(
+            lambda: describe_speech(settings), "speech"),
         answers=safe_describe(lambda: describe_answers(settings), "answers"),
         catalog_size=int(size) if size.isdigit() else None,
         photo_search=bool(getattr(searcher, "photo_search_available", False)),

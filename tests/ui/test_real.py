@@ -94,6 +94,8 @@ def test_real_status_line(demo_searcher, settings: Settings) -> None:
     assert line.endswith(PHOTO_SEARCH_NOTICE)
     assert "**Search:** all-MiniLM-L6-v2 + BM25, no image model (cpu)" in line
     assert "**Speech:** Whisper" in line and "**Answers:** extractive" in line
+    failed = status_line(gather_status(settings, demo_searcher, speech_error="model file missing"))
+    assert "**Speech:** unavailable (model file missing)" in failed and "Whisper" not in failed
 
 
 @pytest.mark.browser
