@@ -56,8 +56,7 @@ class Copilot:
     def _phrased(self, outcome: Outcome) -> str:
         if not outcome.question:
             return outcome.text
-        phrased = "".join(self.answerer.phrase(outcome.question, outcome.facts, copilot=True))
-        return self.answerer.accept(phrased, outcome.text, outcome.question, outcome.facts)
+        return self.answerer.phrased(outcome.question, outcome.facts, outcome.text, copilot=True)
 
     def _products(self, message: str, context: str) -> list[Product]:
         """The product(s) the customer means: those named among the top hits, else the top hit."""

@@ -67,6 +67,12 @@ class GroundedAnswerer:
             return extractive_text
         return with_citations(text, facts)
 
+    def phrased(self, question: str, facts: Sequence[Fact], extractive_text: str,
+                images: Sequence[str] = (), copilot: bool = False) -> str:
+        """The generator's wording when it passes :meth:`accept`, else ``extractive_text`` (not streamed)."""
+        generated = "".join(self.phrase(question, facts, images, copilot))
+        return self.accept(generated, extractive_text, question, facts)
+
 
 def text_encoder(settings: Settings):  # noqa: ANN201 - returns a callable texts -> matrix
     """MiniLM sentence vectors from the retrieval embedder (loaded lazily on first use)."""

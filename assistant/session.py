@@ -100,8 +100,8 @@ class Assistant:
         assert outcome is not None
         if not outcome.question:
             return replace(step, text=outcome.text)
-        generated = "".join(self.answerer.phrase(outcome.question, outcome.facts, outcome.images))
-        return replace(step, text=self._final_text(outcome, generated))
+        text = self.answerer.phrased(outcome.question, outcome.facts, outcome.text, outcome.images)
+        return replace(step, text=text)
 
     def _final_text(self, outcome: Outcome, generated: str) -> str:
         if not outcome.question:

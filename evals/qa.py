@@ -221,8 +221,7 @@ def phrase_all(
         facts = [s.fact for s in answerer.select(item.ranked, threshold)]
         if facts:
             extractive = " ".join(f.text for f in facts)
-            generated = "".join(grounded.phrase(item.question.question, facts))
-            texts[item.question.qid] = grounded.accept(generated, extractive, item.question.question, facts)
+            texts[item.question.qid] = grounded.phrased(item.question.question, facts, extractive)
     return texts
 
 
