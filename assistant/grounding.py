@@ -6,7 +6,8 @@ A generator only ever sees the facts the extractive step chose; a generator that
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,11 +75,40 @@ class GroundedAnswerer:
         return self.accept(generated, extractive_text, question, facts)
 
 
-def text_encoder(settings: Settings):  # noqa: ANN201 - returns a callable texts -> matrix
-    """MiniLM sentence vectors from the retrieval embedder (loaded lazily on first use)."""
+class CachedEncoder:
+    """Sentence vectors that remember the texts they have seen (catalog facts recur across turns).
+
+    At most ``max_items`` vectors are kept, least recently used dropped first; :meth:`warm` embeds many
+    texts up front in one batch (the QA eval embeds its whole data set this way).
+    """
+
+    def __init__(self, encoder: Callable[[list[str]], np.ndarray], max_items: int) -> None:
+        self.encoder = encoder
+        self.max_items = max_items
+        self.vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def warm(self, texts: Sequence[str]) -> None:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
+        if missing:
+            self.vectors.update(zip(missing, np.asarray(self.encoder(missing), dtype=float), strict=True))
+        while len(self.vectors) > self.max_items:
+            self.vectors.popitem(last=False)
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        if len(set(texts)) > self.max_items:
+            return np.asarray(self.encoder(texts), dtype=float)
+        for text in texts:  # mark as recently used first, so warm() cannot evict them
+            if text in self.vectors:
+                self.vectors.move_to_end(text)
+        self.warm(texts)
+        return np.stack([self.vectors[t] for t in texts])
+
+
+def text_encoder(settings: Settings) -> CachedEncoder:
+    """MiniLM sentence vectors from the retrieval embedder (loaded lazily on first use), cached."""
     from retrieval.embed import load_text_embedder
 
     def encode(texts: list[str]) -> np.ndarray:
         return np.asarray(load_text_embedder(settings).embed(texts), dtype=float)
 
-    return encode
+    return CachedEncoder(encode, settings.sentence_cache_size)

@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from assistant.answer import Encoder, ExtractiveAnswerer, Scored
+from assistant.answer import ExtractiveAnswerer, Scored
 from assistant.facts import Fact, is_injection
 from evals.report import markdown_table, write_report
 from shopassist.settings import Settings, get_settings
@@ -189,21 +187,6 @@ def rank_all(questions: Sequence[Question], answerer: ExtractiveAnswerer) -> lis
     return [Ranked(q, tuple(answerer.rank(q.question, q.facts))) for q in tqdm(questions, desc="ranking")]
 
 
-class CachedEncoder:
-    """Embeds every text of the run once, in big batches, then answers lookups from memory."""
-
-    def __init__(self, encoder: Encoder, texts: Sequence[str]) -> None:
-        unique = list(dict.fromkeys(texts))
-        self.vectors = dict(zip(unique, np.asarray(encoder(unique), dtype=float), strict=True))
-        self.encoder = encoder
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in texts if t not in self.vectors]
-        if missing:
-            self.vectors.update(zip(missing, np.asarray(self.encoder(missing), dtype=float), strict=True))
-        return np.stack([self.vectors[t] for t in texts])
-
-
 def all_texts(questions: Sequence[Question]) -> list[str]:
     return [t for q in questions for t in (q.question, *(f.text for f in q.facts))]
 
@@ -264,7 +247,9 @@ def epqa_report(
 ) -> tuple[dict[str, Any], str]:
     from assistant.grounding import text_encoder
 
-    encoder = None if args.lexical_only else CachedEncoder(text_encoder(settings), all_texts(questions))
+    encoder = None if args.lexical_only else text_encoder(settings)
+    if encoder is not None:
+        encoder.warm(all_texts(questions))
     answerer = ExtractiveAnswerer(settings.abstain_threshold, settings.answer_max_facts, encoder)
     ranked = rank_all(questions, answerer)
     dev, test = [r for r in ranked if r.question.dev], [r for r in ranked if not r.question.dev]

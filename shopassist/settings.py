@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     answer_max_facts: int = Field(2, ge=1, description="Most catalog sentences one answer quotes.")
     phrase_min_coverage: float = Field(0.9, ge=0, le=1, description="Small-model words found in facts.")
     history_turns: int = Field(10, ge=1, description="Exchanges kept in a conversation's state.")
+    sentence_cache_size: int = Field(50_000, ge=0, description="Sentence vectors kept for reuse.")
 
     # --- app -------------------------------------------------------------------------------
     host: str = "127.0.0.1"

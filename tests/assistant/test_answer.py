@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from assistant.answer import ExtractiveAnswerer, overlap_scores, tokens
@@ -124,3 +125,19 @@ def test_best_named_keeps_the_closest_title_only() -> None:
     assert best_named("does the Nadia Elements Shell come in blue?", [taurus, nadia, hoodie]) == [nadia]
     assert best_named("do the elements shells come in blue?", [taurus, nadia, hoodie]) == [taurus, nadia]
     assert best_named("anything in blue?", [taurus, nadia, hoodie]) == []
+
+
+def test_cached_encoder_embeds_each_text_once_and_stays_bounded() -> None:
+    from assistant.grounding import CachedEncoder
+
+    calls: list[list[str]] = []
+
+    def encode(texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return np.array([[float(len(t)), 1.0] for t in texts])
+
+    cache = CachedEncoder(encode, max_items=3)
+    first = cache(["a", "bb", "a"])
+    assert calls == [["a", "bb"]] and first.tolist() == [[1.0, 1.0], [2.0, 1.0], [1.0, 1.0]]
+    assert cache(["bb", "ccc", "dddd"]).tolist() == [[2.0, 1.0], [3.0, 1.0], [4.0, 1.0]]
+    assert calls[-1] == ["ccc", "dddd"] and list(cache.vectors) == ["bb", "ccc", "dddd"]
