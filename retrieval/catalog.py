@@ -61,6 +61,11 @@ class Product(BaseModel):
         return self.options.get("size", [])
 
     @property
+    def all_images(self) -> list[str]:
+        """Every distinct photo path: the listed images first, then colour-variant photos."""
+        return list(dict.fromkeys([*self.images, *self.color_images.values()]))
+
+    @property
     def in_stock(self) -> bool | None:
         return None if self.stock is None else self.stock > 0
 

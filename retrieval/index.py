@@ -91,8 +91,7 @@ def _row_hash(product: Product, image_root: Path, image_model: str | None) -> st
 def _photos(product: Product) -> list[tuple[str, str | None]]:
     """Each distinct photo of a product with the colour it shows (None when not a colour variant)."""
     colors = {rel: color for color, rel in product.color_images.items()}
-    paths = dict.fromkeys([*product.images, *product.color_images.values()])
-    return [(rel, colors.get(rel)) for rel in paths]
+    return [(rel, colors.get(rel)) for rel in product.all_images]
 
 
 class ProductStore:

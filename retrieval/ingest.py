@@ -118,7 +118,7 @@ def image_problem(image_root: Path, product: Product) -> str | None:
     """Why one of the product's photos cannot be used, or None when all are fine."""
     from PIL import Image, UnidentifiedImageError
 
-    for rel in dict.fromkeys([*product.images, *product.color_images.values()]):
+    for rel in product.all_images:
         path = image_root / rel
         if not path.is_file():
             return f"image not found: {rel}"

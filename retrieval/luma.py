@@ -90,7 +90,7 @@ def convert_luma(src: Path, out: Path) -> int:
     count = 0
     with open(out / "catalog.jsonl", "w", encoding="utf-8") as f:
         for product in iter_luma(src):
-            for rel in {*product.images, *product.color_images.values()}:
+            for rel in product.all_images:
                 dest = out / "images" / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(src / "images" / rel, dest)
