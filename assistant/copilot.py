@@ -12,9 +12,9 @@ from assistant.facts import plain
 from assistant.intent import OUT_OF_SCOPE, QUESTION_START, SHOPPING
 from assistant.results import Citation, CopilotDraft, ProductCard
 from assistant.state import ConversationState
-from assistant.turns import Outcome, best_named
+from assistant.turns import Outcome
 from retrieval.catalog import Product
-from retrieval.results import Hit, SearchRequest
+from retrieval.results import Hit
 
 ORDER = re.compile(
     r"\b(order|tracking|track|shipped|shipping status|delivery|delivered|arrive|package|"
@@ -25,7 +25,6 @@ RETURN = re.compile(r"\b(return|refund|money back|exchange|send (it )?back)\b", 
 SIZE = re.compile(
     r"\b(too (small|big|large|tight|loose|short|long)|doesn'?t fit|does not fit|size|fits?)\b", re.I
 )
-PRODUCTS_CONSIDERED = 3
 CLAUSE = re.compile(r"(?<=[?.!])\s+|,\s*(?=(?:what|which|how|does|do|is|are|can|will)\b)", re.I)
 
 
@@ -60,12 +59,7 @@ class Copilot:
 
     def _products(self, message: str, context: str) -> list[Product]:
         """The product(s) the customer means: those named among the top hits, else the top hit."""
-        for text in (message, context):
-            hits = self.turns.search(SearchRequest(text=text, top_k=PRODUCTS_CONSIDERED)).hits
-            named = best_named(text, [h.product for h in hits])
-            if named or hits:
-                return named or [hits[0].product]
-        return []
+        return self.turns.named_or_top(message) or self.turns.named_or_top(context)
 
     def _card(self, product: Product) -> ProductCard:
         image = self.turns.searcher.store.image_path(product)

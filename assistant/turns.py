@@ -225,12 +225,13 @@ class Turns:
 
     # --- questions and comparisons ---------------------------------------------------------
     def _question(self, turn: Turn, state: ConversationState) -> Outcome:
-        products = self._targets(turn, state)
-        if not products:
-            hits = self.search(SearchRequest(text=turn.text, top_k=SUMMARY_ITEMS)).hits
-            named = best_named(turn.text, [h.product for h in hits])
-            products = named or [h.product for h in hits[:1]]
+        products = self._targets(turn, state) or self.named_or_top(turn.text)
         return self.answer(turn.text, products, state)
+
+    def named_or_top(self, text: str) -> list[Product]:
+        """The products ``text`` names among the top search hits, else the top hit (none without hits)."""
+        hits = self.search(SearchRequest(text=text, top_k=SUMMARY_ITEMS)).hits
+        return best_named(text, [h.product for h in hits]) or [h.product for h in hits[:1]]
 
     def answer(self, question: str, products: Sequence[Product], state: ConversationState) -> Outcome:
         new_state = replace(state, focus_ids=tuple(p.id for p in products))
