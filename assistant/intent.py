@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from assistant.state import ConversationState, Preferences
+from retrieval.query import size_code
 
 
 class Intent(StrEnum):
@@ -51,7 +52,6 @@ ORDINALS = {
     "two": 2,
     "three": 3,
 }
-SIZE_WORDS = {"small": "S", "medium": "M", "large": "L", "extra large": "XL", "extra small": "XS"}
 
 GREETING = re.compile(
     r"^\s*(hi|hello|hey|good (morning|afternoon|evening)|thanks?( you)?|thank you)\b[\s!.,]*"
@@ -219,5 +219,4 @@ def read_preferences(text: str, known_colors: Iterable[str] = ()) -> Preferences
 def _size(match: re.Match[str] | None) -> str | None:
     if not match:
         return None
-    value = match.group(1).lower()
-    return SIZE_WORDS.get(value, value.upper())
+    return size_code(match.group(1))

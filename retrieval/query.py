@@ -140,11 +140,14 @@ def _colors(text: str, known_colors: Iterable[str]) -> tuple[str, tuple[str, ...
     return text, tuple(found)
 
 
+def size_code(said: str) -> str:
+    """The catalog size code for what follows "size" ("medium" -> "M", "extra large" -> "XL", "32")."""
+    code = re.sub(r"\s+", " ", said.strip().lower())
+    return _SIZE_WORDS.get(code) or _SIZE_AFTER_CUE.get(code) or code.upper()
+
+
 def _sizes(text: str) -> tuple[str, tuple[str, ...]]:
-    found: list[str] = []
-    for m in list(_SIZE_CODE.finditer(text)):
-        code = re.sub(r"\s+", " ", m.group(1).lower())
-        found.append(_SIZE_WORDS.get(code) or _SIZE_AFTER_CUE.get(code) or code.upper())
+    found = [size_code(m.group(1)) for m in _SIZE_CODE.finditer(text)]
     text = _SIZE_CODE.sub(" ", text)
     for word in sorted(_SIZE_WORDS, key=len, reverse=True):
         pattern = re.compile(rf"\b(?:in\s+)?{re.escape(word)}(?!-)\b", re.I)
