@@ -302,13 +302,16 @@ class ProductStore:
                                include=["distances"])
         return [Neighbour(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
-    def nearest_images(self, vector: Sequence[float], n: int, where: Where | None) -> list[Neighbour]:
+    def nearest_images(self, vectors: Sequence[Sequence[float]], n: int,
+                       where: Where | None) -> list[Neighbour]:
+        """The ``n`` nearest photos to each query vector (one Chroma query for all), concatenated."""
         images = self.images
-        if images is None or images.count() == 0:
+        if not vectors or images is None or images.count() == 0:
             return []
-        got = images.query(query_embeddings=[list(vector)], n_results=max(1, n), where=where,
+        got = images.query(query_embeddings=[list(v) for v in vectors], n_results=max(1, n), where=where,
                            include=["distances", "metadatas"])
-        rows = zip(got["metadatas"][0], got["distances"][0], strict=True)
+        rows = ((m, d) for metas, dists in zip(got["metadatas"], got["distances"], strict=True)
+                for m, d in zip(metas, dists, strict=True))
         return [Neighbour(m["product_id"], 1.0 - d, m.get("image"), m.get("color")) for m, d in rows]
 
     def vectors(self, product_id: str) -> tuple[list[float] | None, list[list[float]]]:

@@ -147,14 +147,14 @@ class Searcher:
         embedder = self.store.image_embedder
         if embedder is not None:
             photo_vector = embedder.embed_texts([text])[0]
-            lists["photo_text"] = _dedupe(self.store.nearest_images(photo_vector, n, where))
+            lists["photo_text"] = _dedupe(self.store.nearest_images([photo_vector], n, where))
         return lists
 
     def _photo_list(self, image_path: str, n: int, where: dict | None) -> list[str]:
         embedder = self.store.image_embedder
         assert embedder is not None
         vector = embedder.embed_images([image_path])[0]
-        return _dedupe(self.store.nearest_images(vector, n, where))
+        return _dedupe(self.store.nearest_images([vector], n, where))
 
     def _hits(self, evidence: Evidence, filters: Filters, top_k: int) -> list[Hit]:
         scores = rrf(evidence.lists.values(), self.rrf_k)
@@ -178,7 +178,7 @@ class Searcher:
         where = where_clause(filters, (product_id,))
         n = max(top_k * CANDIDATE_FACTOR, MIN_CANDIDATES)
         lists = {"similar_text": _dedupe(self.store.nearest_texts(text_vector, n, where))}
-        photo_hits = [nb for v in photo_vectors for nb in self.store.nearest_images(v, n, where)]
+        photo_hits = self.store.nearest_images(photo_vectors, n, where)
         if photo_hits:
             lists["photo"] = _dedupe(sorted(photo_hits, key=lambda nb: -nb.similarity))
         title = next(iter(self.store.get([product_id])), None)

@@ -123,6 +123,14 @@ def test_tiny_clip_indexes_photos_and_answers_photo_queries(
     assert len(response.hits) == 3 and "similar photo" in response.hits[0].reasons
     both = searcher.search(SearchRequest("hoodie", image_path=photo, filters=Filters(max_price=60), top_k=3))
     assert all(h.product.price <= 60 for h in both.hits)
+    first = store.all_products()[0]
+    _, photo_vectors = store.vectors(first.id)
+    assert len(photo_vectors) == len(first.all_images) > 1
+    neighbours = store.nearest_images(photo_vectors, 2, None)
+    assert len(neighbours) == 2 * len(photo_vectors) and neighbours[0].product_id == first.id
+    like = searcher.similar(first.id, top_k=3)
+    assert first.id not in [h.product.id for h in like.hits]
+    assert any("similar photo" in h.reasons for h in like.hits)
     assert store.index_catalog(small_catalog, progress=False).unchanged == 12
 
 
