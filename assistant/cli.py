@@ -89,17 +89,24 @@ def _lines() -> Iterable[str]:
 
 
 def chat_shopper(assistant: Any, lines: Iterable[str], out: Callable[[str], None]) -> None:
-    """The shopper loop: stream each reply's text, then its cards, citations and notices."""
-    state = None
+    """The shopper loop: each reply's text, then its cards, citations and notices.
+
+    Text is streamed live only from a backend whose words need no check; a small model's text is
+    printed once, after the grounding check accepted it (the final reply's text is authoritative).
+    """
+    from assistant.grounding import shows_live_text
+
+    live, state = shows_live_text(assistant), None
     for line in lines:
         try:
             for item in assistant.stream(line, None, state):
                 if isinstance(item, str):
-                    sys.stdout.write(item)
-                    sys.stdout.flush()
+                    if live:
+                        sys.stdout.write(item)
+                        sys.stdout.flush()
                 else:
                     reply, state = item
-                    out("\n" + render_reply(reply, with_text=False))
+                    out(("\n" + render_reply(reply, with_text=False)) if live else render_reply(reply))
         except ShopAssistError as e:
             out(f"error: {e}")
 

@@ -112,3 +112,16 @@ def text_encoder(settings: Settings) -> CachedEncoder:
         return np.asarray(load_text_embedder(settings).embed(texts), dtype=float)
 
     return CachedEncoder(encode, settings.sentence_cache_size)
+
+
+def shows_live_text(assistant: object) -> bool:
+    """True when text streamed by ``assistant`` may be shown as it arrives.
+
+    A generator that must pass the grounding check (SmolLM2) is buffered: its words are shown only
+    in the final reply, after the check; so is anything whose generator cannot be inspected.
+    """
+    answerer = getattr(assistant, "answerer", None)
+    if answerer is None:
+        return False
+    generator = getattr(answerer, "generator", None)
+    return generator is None or getattr(generator, "must_verify", True) is False

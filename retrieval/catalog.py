@@ -3,14 +3,33 @@
 JSONL rows carry these fields directly. CSV rows use the same column names; list columns
 (``categories``, ``images``) are ``|``-separated and dict columns (``attributes``, ``options``)
 are JSON objects. Image paths are relative to the catalog's image folder.
+
+Every string is normalised by :func:`retrieval.clean.clean_text` before validation (catalog text is
+data); prices and stock must be real numbers (not ``true``, ``NaN`` or ``Infinity``); option values,
+colour names and attribute keys must be short labels without links or prices.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from retrieval.clean import clean_value, label_problem
+
+
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    return value
+
+
+def _check_labels(labels: list[str], what: str) -> None:
+    for label in labels:
+        if reason := label_problem(label):
+            raise ValueError(f"{what} {label[:40]!r} {reason}")
 
 
 class Review(BaseModel):
@@ -23,6 +42,11 @@ class Review(BaseModel):
     text: str = ""
     author: str = ""
 
+    @field_validator("rating", mode="before")
+    @classmethod
+    def _rating(cls, value: Any) -> Any:
+        return _no_bool(value)
+
 
 class Product(BaseModel):
     """One product as the catalog states it."""
@@ -34,7 +58,7 @@ class Product(BaseModel):
     description: str = ""
     categories: list[str] = Field(default_factory=list)
     brand: str | None = None
-    price: float | None = Field(None, ge=0)
+    price: float | None = Field(None, ge=0, allow_inf_nan=False)
     currency: str = "USD"
     attributes: dict[str, str] = Field(default_factory=dict)
     options: dict[str, list[str]] = Field(default_factory=dict)
@@ -43,6 +67,37 @@ class Product(BaseModel):
     url: str | None = None
     stock: int | None = Field(None, description="Units in stock; None = unknown.")
     reviews: list[Review] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clean(cls, data: Any) -> Any:
+        """Normalise every string of the row before any field is read."""
+        return clean_value(data) if isinstance(data, dict) else data
+
+    @field_validator("price", "stock", mode="before")
+    @classmethod
+    def _numbers(cls, value: Any) -> Any:
+        return _no_bool(value)
+
+    @field_validator("attributes")
+    @classmethod
+    def _attribute_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        _check_labels(list(value), "attribute name")
+        return value
+
+    @field_validator("options")
+    @classmethod
+    def _option_values(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        _check_labels(list(value), "option name")
+        for values in value.values():
+            _check_labels(values, "option value")
+        return value
+
+    @field_validator("color_images")
+    @classmethod
+    def _colour_names(cls, value: dict[str, str]) -> dict[str, str]:
+        _check_labels(list(value), "colour")
+        return value
 
     @field_validator("id", "title")
     @classmethod

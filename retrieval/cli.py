@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from retrieval.results import SearchRequest, SearchResponse
-from shopassist.errors import InputError
+from shopassist.errors import IndexNotReadyError, InputError
 from shopassist.settings import get_settings
 
 JSON_PRODUCT_FIELDS = {"id", "title", "price", "currency", "categories", "url"}
@@ -21,6 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     index.add_argument("--images", type=Path, help="image folder (default: <catalog folder>/images)")
     index.add_argument("--reset", action="store_true", help="delete the index first (after a model change)")
     index.add_argument("--prune", action="store_true", help="also remove products no longer in the catalog")
+    index.add_argument("--allow-outside-images", action="store_true",
+                       help="accept photo paths outside the image folder (../, absolute, symlinks)")
     index.add_argument("--quiet", action="store_true", help="no progress bar")
     index.set_defaults(func=run_index)
 
@@ -38,15 +40,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     convert.set_defaults(func=run_convert)
 
 
+def _server_down(settings: object, error: Exception) -> IndexNotReadyError:
+    url = getattr(settings, "chroma_url", None) or "the Chroma server"
+    return IndexNotReadyError(f"The Chroma server at {url} stopped answering ({type(error).__name__}); "
+                              "start it again (`chroma run`) and re-run the command: finished rows are kept.")
+
+
 def run_index(args: argparse.Namespace) -> int:
+    import httpx
+
     from retrieval.index import open_store
 
     settings = get_settings()
-    store = open_store(settings)
-    if args.reset:
-        store.reset()
-    summary = store.index_catalog(args.catalog or settings.catalog, progress=not args.quiet,
-                                  image_root=args.images, prune=args.prune)
+    if args.allow_outside_images:
+        settings = settings.model_copy(update={"allow_outside_images": True})
+    try:
+        store = open_store(settings)
+        if args.reset:
+            store.reset()
+        summary = store.index_catalog(args.catalog or settings.catalog, progress=not args.quiet,
+                                      image_root=args.images, prune=args.prune)
+    except (httpx.HTTPError, ConnectionError) as e:
+        raise _server_down(settings, e) from e
     removed = f"  removed: {summary.removed}" if args.prune else ""
     print(f"indexed: {summary.indexed}  updated: {summary.updated}  unchanged: {summary.unchanged}  "
           f"skipped (invalid): {len(summary.skipped)}{removed}")
@@ -62,6 +77,10 @@ def run_search(args: argparse.Namespace) -> int:
     if not args.text.strip() and not args.image:
         raise InputError("Give a search text, a photo (--image), or both.")
     settings = get_settings()
+    if args.image:
+        from retrieval.image_files import check_image
+
+        check_image(args.image, settings.max_upload_pixels)
     searcher = load_searcher(settings)
     text, filters = searcher.parse_query(args.text)
     request = SearchRequest(text, str(args.image) if args.image else None, filters,

@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 from retrieval.catalog import Product
 from retrieval.embed import ImageTextEmbedder, TextEmbedder, load_image_embedder, load_text_embedder
 from retrieval.filters import Where, filter_metadata
-from retrieval.ingest import CatalogRow, IndexSummary, RowProblem, scan_catalog
+from retrieval.ingest import CatalogRow, IndexSummary, RowProblem, image_policy, scan_catalog
 from shopassist.errors import ConfigError, IndexNotReadyError
 from shopassist.settings import Settings
 
@@ -165,7 +165,7 @@ class ProductStore:
         With ``prune``, products that are no longer in the catalog are deleted afterwards; a product
         whose row is present but invalid this time keeps its stored version.
         """
-        scan = scan_catalog(Path(path), image_root)
+        scan = scan_catalog(Path(path), image_root, image_policy(self.settings))
         summary = self.index_rows(scan.rows, scan.image_root, progress, on_batch)
         keep = {r.product.id for r in scan.rows} | {p.product_id for p in scan.problems if p.product_id}
         removed = self.remove_except(keep) if prune else 0

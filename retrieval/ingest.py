@@ -7,9 +7,6 @@ corrupt photo). Only a catalog that cannot be opened at all raises :class:`Catal
 
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,10 +14,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from retrieval.catalog import Product
-from shopassist.errors import CatalogError
+from retrieval.image_files import check_image, resolve_inside, thumbnail
+from retrieval.rows import RawProblem, raw_rows
+from shopassist.errors import CatalogError, ImageError
 
-LIST_COLUMNS = ("categories", "images")
-JSON_COLUMNS = ("attributes", "options", "color_images", "reviews")
+DEFAULT_MAX_PIXELS = 180_000_000
 
 
 @dataclass(frozen=True)
@@ -64,48 +62,6 @@ def default_image_root(catalog: Path) -> Path:
     return catalog.parent / "images"
 
 
-def _raw_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowProblem]]:
-    if path.suffix.lower() == ".csv":
-        yield from _csv_rows(path)
-    else:
-        yield from _jsonl_rows(path)
-
-
-def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowProblem]]:
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                yield number, RowProblem(number, None, f"invalid JSON ({e.msg})")
-                continue
-            yield number, row if isinstance(row, dict) else RowProblem(number, None, "not a JSON object")
-
-
-def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowProblem]]:
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        for row in reader:
-            try:
-                yield reader.line_num, _csv_to_fields(row)
-            except json.JSONDecodeError as e:
-                yield reader.line_num, RowProblem(reader.line_num, row.get("id") or None,
-                                                  f"a JSON column is invalid ({e.msg})")
-
-
-def _csv_to_fields(row: dict[str, str | None]) -> dict[str, Any]:
-    fields: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
-    for name in LIST_COLUMNS:
-        if name in fields:
-            fields[name] = [p.strip() for p in fields[name].split("|") if p.strip()]
-    for name in JSON_COLUMNS:
-        if name in fields:
-            fields[name] = json.loads(fields[name])
-    return fields
-
-
 def _validation_reason(error: ValidationError) -> str:
     first = error.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "row"
@@ -114,23 +70,36 @@ def _validation_reason(error: ValidationError) -> str:
     return f"{where}: {first['msg'].lower()}"
 
 
-def image_problem(image_root: Path, product: Product) -> str | None:
-    """Why one of the product's photos cannot be used, or None when all are fine."""
-    from PIL import Image, UnidentifiedImageError
+@dataclass(frozen=True)
+class ImagePolicy:
+    """How catalog photos are checked: pixel limit, containment, and where thumbnails go."""
 
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    allow_outside: bool = False
+    thumbs_dir: Path | None = None
+
+
+def image_policy(settings: Any) -> ImagePolicy:
+    """The photo checks the settings ask for (thumbnails go to the data dir's cache)."""
+    return ImagePolicy(settings.max_image_pixels, settings.allow_outside_images, settings.thumbs_dir)
+
+
+def image_problem(image_root: Path, product: Product, policy: ImagePolicy | None = None) -> str | None:
+    """Why one of the product's photos cannot be used, or None when all are fine (thumbnails made)."""
+    policy = policy or ImagePolicy()
     for rel in product.all_images:
-        path = image_root / rel
-        if not path.is_file():
-            return f"image not found: {rel}"
         try:
-            with Image.open(path) as image:
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-            return f"image is corrupt or not an image: {rel}"
+            path = resolve_inside(image_root, rel, policy.allow_outside)
+            check_image(path, policy.max_pixels, rel)
+            if policy.thumbs_dir is not None:
+                thumbnail(path, policy.thumbs_dir, policy.max_pixels)
+        except ImageError as e:
+            return str(e)
     return None
 
 
-def _validate(number: int, raw: dict[str, Any], image_root: Path, seen: set[str]) -> CatalogRow | RowProblem:
+def _validate(number: int, raw: dict[str, Any], image_root: Path, seen: set[str],
+              policy: ImagePolicy) -> CatalogRow | RowProblem:
     raw_id = str(raw.get("id") or "").strip() or None
     try:
         product = Product.model_validate(raw)
@@ -138,25 +107,38 @@ def _validate(number: int, raw: dict[str, Any], image_root: Path, seen: set[str]
         return RowProblem(number, raw_id, _validation_reason(e))
     if product.id in seen:
         return RowProblem(number, product.id, "duplicate id (first occurrence kept)")
-    if reason := image_problem(image_root, product):
+    if reason := image_problem(image_root, product, policy):
         return RowProblem(number, product.id, reason)
     seen.add(product.id)
     return CatalogRow(number, product)
 
 
-def scan_catalog(path: Path, image_root: Path | None = None) -> CatalogScan:
+def _checked(number: int, raw: dict[str, Any] | RawProblem, root: Path, seen: set[str],
+             policy: ImagePolicy) -> CatalogRow | RowProblem:
+    """One row validated on its own: whatever it contains, it becomes a row or a problem."""
+    if isinstance(raw, RawProblem):
+        return RowProblem(raw.line, raw.product_id, raw.reason)
+    try:
+        return _validate(number, raw, root, seen, policy)
+    except (RecursionError, MemoryError, ValueError, TypeError, OSError) as e:
+        return RowProblem(number, None, f"row cannot be read ({type(e).__name__})")
+
+
+def scan_catalog(path: Path, image_root: Path | None = None,
+                 policy: ImagePolicy | None = None) -> CatalogScan:
     """Validate every row of ``path``; image paths are checked against ``image_root``."""
     path = Path(path)
     if not path.is_file():
         raise CatalogError(f"The catalog file '{path}' does not exist.")
-    root = Path(image_root) if image_root else default_image_root(path)
+    root = (Path(image_root) if image_root else default_image_root(path)).resolve()
+    policy = policy or ImagePolicy()
     rows: list[CatalogRow] = []
     problems: list[RowProblem] = []
     seen: set[str] = set()
     try:
-        for number, raw in _raw_rows(path):
-            item = raw if isinstance(raw, RowProblem) else _validate(number, raw, root, seen)
+        for number, raw in raw_rows(path):
+            item = _checked(number, raw, root, seen, policy)
             (problems if isinstance(item, RowProblem) else rows).append(item)
-    except (UnicodeDecodeError, csv.Error) as e:
-        raise CatalogError(f"The catalog file '{path.name}' cannot be read as UTF-8 JSONL or CSV.") from e
-    return CatalogScan(tuple(rows), tuple(problems), root.resolve())
+    except OSError as e:
+        raise CatalogError(f"The catalog file '{path.name}' cannot be read ({e.strerror or e}).") from e
+    return CatalogScan(tuple(rows), tuple(problems), root)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import re
 import sys
+from typing import Any, TextIO
 
 from shopassist import __version__
 from shopassist.errors import ShopAssistError
@@ -31,6 +33,33 @@ Settings come from SHOPASSIST_* environment variables (see README, "Settings").
 """
 
 
+TERMINAL_CONTROL = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])?|[\x00-\x08\x0b-\x1f\x7f\x9b\x9d]"
+)
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` without escape sequences or control characters (newlines and tabs kept)."""
+    return TERMINAL_CONTROL.sub("", text)
+
+
+class TerminalSafeWriter:
+    """A stdout wrapper that removes terminal escape sequences from everything written through it.
+
+    Catalog and model text reaches the terminal through ``print``; a title holding ``ESC[2J`` or an
+    OSC-8 hyperlink must print as plain text, never reach the terminal as a command.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write(terminal_safe(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="shopassist", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -46,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    stdout, sys.stdout = sys.stdout, TerminalSafeWriter(sys.stdout)
     try:
         return int(args.func(args) or 0)
     except ShopAssistError as e:
@@ -54,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout = stdout
 
 
 if __name__ == "__main__":

@@ -50,6 +50,18 @@ class Settings(BaseSettings):
     asr_max_seconds: float = Field(60.0, gt=0)
     asr_min_rms: float = Field(0.001, ge=0, description="Below this RMS level (full scale 1.0) = silence.")
     max_upload_mb: float = Field(20.0, gt=0)
+    asr_min_confidence: float = Field(
+        0.35, ge=0, le=1, description="Transcripts below this confidence are not searched."
+    )
+
+    # --- images ----------------------------------------------------------------------------
+    max_image_pixels: int = Field(
+        180_000_000, ge=1, description="Largest catalog photo (width×height) indexed; larger = refused."
+    )
+    max_upload_pixels: int = Field(40_000_000, ge=1, description="Largest photo a user may upload.")
+    allow_outside_images: bool = Field(
+        False, description="Allow catalog photo paths outside the image folder (../, absolute, symlinks)."
+    )
 
     # --- answering -------------------------------------------------------------------------
     answer_backend: AnswerBackend = "extractive"
@@ -67,6 +79,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 7860
     concurrency_limit: int = Field(4, ge=1)
+    session_ttl_s: int = Field(3600, ge=60, description="Idle browser sessions are dropped after this.")
+    max_history_messages: int = Field(40, ge=2, description="Chat messages kept on screen per session.")
 
     @property
     def chroma_path(self) -> Path:
@@ -75,6 +89,10 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def thumbs_dir(self) -> Path:
+        return self.data_dir / "thumbs"
 
     @property
     def reports_dir(self) -> Path:

@@ -1,14 +1,12 @@
 """HTML for product cards, comparison tables, citations and the shortlist.
 
-Every catalog field is passed through :func:`html.escape` before it reaches the page, and photos
+Every catalog field is passed through :func:`ui.sanitize.escape` before it reaches the page, and photos
 are inlined as small ``data:`` URIs, so nothing in the catalog can run script or load remote content.
 """
 
 from __future__ import annotations
 
 import base64
-import html
-import io
 import logging
 from collections.abc import Sequence
 from functools import lru_cache
@@ -16,19 +14,20 @@ from pathlib import Path
 
 from assistant import facts
 from assistant.results import Citation, ProductCard
+from shopassist.errors import ImageError
+from ui import sanitize
 
 log = logging.getLogger(__name__)
 
-THUMBNAIL_PX = 384
 
 
 def esc(value: object) -> str:
-    """Escape any value for HTML text or a quoted attribute.
+    """Escape any value for HTML text or a quoted attribute, through the app's one sanitiser.
 
     Entities already in catalog text (``HeatTech&trade;``) are decoded first so they read as intended;
-    the result is always fully escaped.
+    the result is always fully escaped and can load nothing (see :mod:`ui.sanitize`).
     """
-    return html.escape(html.unescape(str(value)), quote=True)
+    return sanitize.escape(value)
 
 
 def format_price(price: float | None, currency: str) -> str:
@@ -38,21 +37,23 @@ def format_price(price: float | None, currency: str) -> str:
 
 @lru_cache(maxsize=512)
 def image_data_uri(path: str | None) -> str | None:
-    """A small JPEG ``data:`` URI of the photo, or None when the file is missing or unreadable."""
+    """A small JPEG ``data:`` URI of the photo's cached thumbnail, or None when it cannot be used.
+
+    Thumbnails are made once (at index time, or here on first use) in the data dir's cache, so a huge
+    catalog photo is never decoded again on render.
+    """
     if not path or not Path(path).is_file():
         return None
-    try:
-        from PIL import Image
+    from retrieval.image_files import thumbnail
+    from shopassist.settings import get_settings
 
-        with Image.open(path) as img:
-            img = img.convert("RGB")
-            img.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
-            buf = io.BytesIO()
-            img.save(buf, format="JPEG", quality=85)
-    except OSError as e:
+    settings = get_settings()
+    try:
+        small = thumbnail(path, settings.thumbs_dir, settings.max_image_pixels)
+    except ImageError as e:
         log.warning("cannot inline image %s: %s", path, e)
         return None
-    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return "data:image/jpeg;base64," + base64.b64encode(small.read_bytes()).decode("ascii")
 
 
 def _image_html(card: ProductCard) -> str:

@@ -6,15 +6,16 @@ every failure into a friendly chat message so the session continues.
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from assistant.grounding import shows_live_text
 from assistant.results import CopilotDraft, Reply
 from shopassist.errors import AudioError, ImageError, ShopAssistError
 from ui import cards as ui_cards
+from ui import sanitize
 from ui.state import CopilotSession, ShopperSession
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ IMAGE_TYPES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp")
 AUDIO_TYPES = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".webm", ".aac", ".opus")
 GENERIC_ERROR = "Sorry, something went wrong on my side. Please try again or rephrase your request."
 VOICE_PREFIX = "🎤 heard: "
+THINKING = "…"
 
 
 class AssistantLike(Protocol):
@@ -70,9 +72,8 @@ def check_audio(path: str, max_mb: float) -> None:
 
 def render_reply(reply: Reply) -> str:
     """The assistant message: escaped text, notices, comparison table, sources, then the cards."""
-    text = ui_cards.esc(reply.text).replace("\n", "<br>")
     parts = [
-        f'<div class="sa-text">{text}</div>',
+        f'<div class="sa-text">{sanitize.text_html(reply.text)}</div>',
         ui_cards.notices_html(reply.notices),
         ui_cards.comparison_html(reply.comparison),
         ui_cards.citations_html(reply.citations),
@@ -86,7 +87,7 @@ def _user_messages(text: str, image_path: str | None) -> History:
     if image_path:
         messages.append({"role": "user", "content": {"path": image_path}})
     if text:
-        messages.append({"role": "user", "content": text})
+        messages.append({"role": "user", "content": sanitize.text_html(text)})
     return messages
 
 
@@ -112,11 +113,11 @@ def shopper_turn(
 def _stream_reply(
     assistant: AssistantLike, text: str, image_path: str | None, session: ShopperSession, history: History
 ) -> Iterator[tuple[History, ShopperSession]]:
-    partial = ""
+    partial, live = "", shows_live_text(assistant)
     for item in assistant.stream(text, image_path, session.conversation):
         if isinstance(item, str):
             partial += item
-            yield _assistant(history, ui_cards.esc(partial)), session
+            yield _assistant(history, sanitize.text_html(partial) if live else THINKING), session
             continue
         reply, conversation = item
         yield _assistant(history, render_reply(reply)), session.after_reply(reply, conversation)
@@ -137,7 +138,7 @@ def voice_turn(
     except Exception as e:
         yield _assistant(history, friendly_error(e)), session
         return
-    history = [*history, {"role": "user", "content": VOICE_PREFIX + heard}]
+    history = [*history, {"role": "user", "content": sanitize.text_html(VOICE_PREFIX + heard)}]
     yield history, session
     try:
         yield from _stream_reply(assistant, heard, None, session, history)
@@ -183,7 +184,7 @@ def copilot_draft(
         draft.draft,
         ui_cards.cards_html(draft.cards),
         ui_cards.citations_html(draft.citations, expanded=True) or "No catalog facts cited.",
-        "\n".join(f"- {html.escape(a)}" for a in draft.next_actions) or "No suggested actions.",
+        "\n".join(f"- {sanitize.escape(a)}" for a in draft.next_actions) or "No suggested actions.",
         thread_markdown(session.thread),
         session,
     )
@@ -192,7 +193,7 @@ def copilot_draft(
 def thread_markdown(thread: Sequence[str]) -> str:
     if not thread:
         return "_No customer messages yet._"
-    return "\n".join(f"{i}. {html.escape(m)}" for i, m in enumerate(thread, start=1))
+    return "\n".join(f"{i}. {sanitize.text_html(m)}" for i, m in enumerate(thread, start=1))
 
 
 def suggestion_updates(reply_suggestions: Sequence[str], slots: int) -> list[dict[str, Any]]:

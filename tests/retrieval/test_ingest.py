@@ -38,7 +38,7 @@ def test_corrupt_image_is_reported(tmp_path: Path) -> None:
     scan = scan_catalog(catalog)
     assert scan.rows == ()
     assert scan.problems[0].line == 1
-    assert scan.problems[0].reason == f"image is corrupt or not an image: {row['images'][0]}"
+    assert scan.problems[0].reason == f"image is corrupt, truncated or not an image: {row['images'][0]}"
 
 
 def test_csv_catalog_with_list_and_json_columns(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import socket
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -45,6 +46,8 @@ class FakeState:
 
 class FakeAssistant:
     """Keyword search over the demo catalog; answers 'Found N: titles' and streams it word by word."""
+
+    answerer = SimpleNamespace(generator=None)  # extractive: its streamed text needs no check
 
     def __init__(self, products: Sequence[Product], fail: Exception | None = None) -> None:
         self.products = list(products)
