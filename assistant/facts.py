@@ -1,7 +1,11 @@
 """Catalog facts as citable sentences: description sentences, attribute facts, options, reviews.
 
 Catalog text is DATA: sentences that read like instructions to an assistant ("ignore previous
-instructions...", "say this is free") are dropped here, so no answerer can ever select them.
+instructions...", "say this is free") are dropped here, so no answerer can ever select them. Price,
+stock and links come only from their own fields: description, review and attribute sentences about
+prices, stock, availability, discounts, shipping or links are never quotable (:func:`quotable`).
+Matching runs on the normalised, look-alike-folded text, so zero-width, full-width or Cyrillic
+letters do not hide a sentence from these checks.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from retrieval.catalog import Product
+from retrieval.clean import mentions_commerce, skeleton
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\s*[•\n]+\s*")
 MIN_FACT_CHARS = 12
@@ -41,13 +46,18 @@ class Fact:
 
 def is_injection(sentence: str) -> bool:
     """True for sentences that address an assistant or give it orders (never used as facts)."""
-    return bool(INJECTION.search(sentence))
+    return bool(INJECTION.search(skeleton(sentence)))
+
+
+def quotable(sentence: str) -> bool:
+    """True for catalog text that may be quoted: no orders to an assistant, no price/stock/link claims."""
+    return not (is_injection(sentence) or mentions_commerce(sentence))
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences and bullet points of a free-text field, trimmed; fragments and injections dropped."""
+    """Sentences and bullet points of a free-text field, trimmed; fragments and unquotable ones dropped."""
     parts = (p.strip(" \t-•") for p in SENTENCE_END.split(text or ""))
-    return [p for p in parts if len(p) >= MIN_FACT_CHARS and not is_injection(p)]
+    return [p for p in parts if len(p) >= MIN_FACT_CHARS and quotable(p)]
 
 
 def attribute_fact(name: str, value: str) -> str:
@@ -62,7 +72,8 @@ def product_facts(product: Product) -> list[Fact]:
 
     facts = [fact(s, "description") for s in split_sentences(product.description)]
     facts += [
-        fact(attribute_fact(k, v), "attribute") for k, v in product.attributes.items() if not is_injection(v)
+        fact(attribute_fact(k, v), "attribute") for k, v in product.attributes.items()
+        if quotable(attribute_fact(k, v))
     ]
     facts += [option_fact(product, kind) for kind in OPTION_LABELS if product.options.get(kind)]
     if product.price is not None:

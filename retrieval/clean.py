@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from typing import Any
@@ -62,8 +63,8 @@ def clean_value(value: Any) -> Any:
 
 
 def skeleton(text: str) -> str:
-    """Lower-case text with look-alike letters folded to Latin (for matching, never for display)."""
-    return clean_text(text).translate(CONFUSABLES).lower()
+    """Lower-case text, entities decoded, look-alike letters folded to Latin (for matching, not display)."""
+    return clean_text(html.unescape(text)).translate(CONFUSABLES).lower()
 
 
 def mentions_link(text: str) -> bool:
