@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     asr_min_rms: float = Field(0.001, ge=0, description="Below this RMS level (full scale 1.0) = silence.")
     max_upload_mb: float = Field(20.0, gt=0)
     asr_min_confidence: float = Field(
-        0.35, ge=0, le=1, description="Transcripts below this confidence are not searched."
+        0.2, ge=0, le=1, description="Transcripts below this confidence are not searched."
     )
 
     # --- images ----------------------------------------------------------------------------

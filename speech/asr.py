@@ -196,6 +196,11 @@ class LockedEngine:
             return self.engine.recognise(samples, language)
 
 
+def heard_words(text: str) -> bool:
+    """True when a transcript holds at least one letter or digit (not just dots and dashes)."""
+    return any(c.isalnum() for c in text)
+
+
 class Transcriber:
     """Validates a recording, runs the shared engine, and times it."""
 
@@ -208,8 +213,8 @@ class Transcriber:
         start = time.perf_counter()
         heard = self._recognise(clip.samples, language)
         elapsed = time.perf_counter() - start
-        if not heard.text:
-            raise AudioError(NOT_CAUGHT)
+        if not heard_words(heard.text) or heard.confidence < self.limits.min_confidence:
+            raise AudioError(NOT_CAUGHT)  # noise (". . . ."), no speech, or a guess: never searched
         return Transcript(heard.text, heard.language, heard.confidence, clip.duration_s, elapsed)
 
     def _recognise(self, samples: np.ndarray, language: str | None) -> Recognition:
@@ -229,7 +234,7 @@ _ENGINES_LOCK = threading.Lock()
 
 def audio_limits(settings: Settings) -> AudioLimits:
     max_bytes = int(settings.max_upload_mb * (1 << 20))
-    return AudioLimits(max_bytes, settings.asr_max_seconds, settings.asr_min_rms)
+    return AudioLimits(max_bytes, settings.asr_max_seconds, settings.asr_min_rms, settings.asr_min_confidence)
 
 
 def shared_engine(choice: ModelChoice, models_dir: Path) -> LockedEngine:
