@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     concurrency_limit: int = Field(4, ge=1)
     session_ttl_s: int = Field(3600, ge=60, description="Idle browser sessions are dropped after this.")
     max_history_messages: int = Field(40, ge=2, description="Chat messages kept on screen per session.")
+    max_shortlist: int = Field(50, ge=1, description="Products a shopper's shortlist holds.")
 
     @property
     def chroma_path(self) -> Path:

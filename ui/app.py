@@ -16,7 +16,8 @@ from shopassist.errors import AudioError, ModelUnavailableError
 from shopassist.settings import Settings
 from ui import handlers
 from ui.cards import shortlist_html
-from ui.state import CopilotSession, ShopperSession
+from ui.sanitize import ContentSecurityPolicy
+from ui.state import CopilotSession, ShopperSession, session_state
 from ui.style import CSS
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def _shopper_layout(gr: Any) -> ShopperControls:
             shortlist = gr.HTML(shortlist_html(()), elem_id="sa-shortlist")
             clear = gr.Button("Clear shortlist", size="sm")
     return ShopperControls(chatbot, box, audio, quick, picked, similar, compare, add, clear, shortlist,
-                           gr.State(ShopperSession()))
+                           session_state(gr, ShopperSession()))
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def _wire_shopper(c: ShopperControls, events: ShopperEvents) -> None:
 
 
 def _copilot_tab(gr: Any, assistant: Any) -> None:
-    state = gr.State(CopilotSession())
+    state = session_state(gr, CopilotSession())
     with gr.Row(equal_height=False):
         with gr.Column(scale=2):
             message = gr.Textbox(label="Customer's message", lines=3, elem_id="sa-customer",
@@ -222,6 +223,7 @@ def launch(demo: Any, settings: Settings, *, prevent_thread_lock: bool = False,
         server_name=host or settings.host, server_port=port or settings.port, share=False,
         prevent_thread_lock=prevent_thread_lock, max_file_size=int(settings.max_upload_mb * 1024 * 1024),
         css=CSS, footer_links=[], quiet=True, show_error=False,
+        app_kwargs={"middleware": [ContentSecurityPolicy.middleware()]},
     )
     return url
 

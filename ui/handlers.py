@@ -16,7 +16,7 @@ from assistant.results import CopilotDraft, Reply
 from shopassist.errors import AudioError, ImageError, ShopAssistError
 from ui import cards as ui_cards
 from ui import sanitize
-from ui.state import CopilotSession, ShopperSession
+from ui.state import CopilotSession, ShopperSession, trim_history
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def shopper_turn(
     history: History, max_upload_mb: float,
 ) -> Iterator[tuple[History, ShopperSession]]:
     """One chat turn, streamed: yields the growing history, and finally the rendered reply + new session."""
-    history = [*history, *_user_messages(text, image_path)]
+    history = [*trim_history(history), *_user_messages(text, image_path)]
     yield history, session
     try:
         if image_path:
@@ -138,7 +138,7 @@ def voice_turn(
     except Exception as e:
         yield _assistant(history, friendly_error(e)), session
         return
-    history = [*history, {"role": "user", "content": sanitize.text_html(VOICE_PREFIX + heard)}]
+    history = [*trim_history(history), {"role": "user", "content": sanitize.text_html(VOICE_PREFIX + heard)}]
     yield history, session
     try:
         yield from _stream_reply(assistant, heard, None, session, history)

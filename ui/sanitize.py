@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 from retrieval.clean import clean_text
 
@@ -52,3 +53,29 @@ def escape(value: object) -> str:
 def text_html(value: object) -> str:
     """:func:`escape` with line breaks kept (for chat messages and the copilot thread)."""
     return escape(value).replace("\n", "<br>")
+
+
+class ContentSecurityPolicy:
+    """ASGI middleware: every HTTP response of the app carries :data:`CSP` (no remote images or scripts)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    @classmethod
+    def middleware(cls) -> Any:
+        from starlette.middleware import Middleware
+
+        return Middleware(cls)
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_policy(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), (b"content-security-policy", CSP.encode("ascii"))]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_policy)

@@ -1,7 +1,9 @@
 """Per-browser-session state, kept in ``gr.State`` (never in module globals).
 
 All state objects are frozen: each handler returns a new one, so two sessions can never share or
-mutate each other's conversation, shown products or shortlist.
+mutate each other's conversation, shown products or shortlist. Everything a session holds is bounded
+(chat history, copilot thread, shortlist) and every session expires after ``session_ttl_s`` idle
+seconds (:func:`session_state`), so memory does not grow with the number of visitors.
 """
 
 from __future__ import annotations
@@ -10,6 +12,18 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from assistant.results import ProductCard, Reply
+from shopassist.settings import get_settings
+
+
+def session_state(gr: Any, value: Any) -> Any:
+    """A ``gr.State`` for one browser session that Gradio drops after ``session_ttl_s`` seconds."""
+    return gr.State(value, time_to_live=get_settings().session_ttl_s)
+
+
+def trim_history(history: list, keep: int | None = None) -> list:
+    """The newest ``keep`` chat messages (default ``max_history_messages``): what is sent back and forth."""
+    keep = keep or get_settings().max_history_messages
+    return list(history[-keep:])
 
 
 @dataclass(frozen=True)
@@ -35,7 +49,7 @@ class ShopperSession:
         have = {c.product_id for c in self.shortlist}
         wanted = [pid for pid in dict.fromkeys(product_ids) if pid not in have]
         new = tuple(c for pid in wanted if (c := self.card(pid)) is not None)
-        return replace(self, shortlist=self.shortlist + new)
+        return replace(self, shortlist=(self.shortlist + new)[: get_settings().max_shortlist])
 
     def clear_shortlist(self) -> ShopperSession:
         return replace(self, shortlist=())
@@ -48,4 +62,4 @@ class CopilotSession:
     thread: tuple[str, ...] = ()
 
     def with_message(self, message: str) -> CopilotSession:
-        return CopilotSession(thread=self.thread + (message,))
+        return CopilotSession(thread=(self.thread + (message,))[-get_settings().max_history_messages :])
