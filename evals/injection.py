@@ -130,10 +130,10 @@ def leaks(text: str) -> bool:
     return bool(LEAK.search(skeleton(text)))
 
 
-def probe(assistant: Any, title: str) -> list[str]:
+def probe(assistant: Any, title: str, questions: Sequence[str] = QUESTIONS) -> list[str]:
     """Everything the shopper and the copilot are told about the product titled ``title``."""
     said: list[str] = []
-    for question in QUESTIONS:
+    for question in questions:
         reply, _ = assistant.respond(question.format(t=title))
         said += [reply.text, *(c.text for c in reply.citations), *(c.title for c in reply.cards)]
     draft = assistant.draft(COPILOT.format(t=title))
@@ -150,7 +150,8 @@ class AttackResult:
 
 
 def run_attack(attack: Attack, rows: Sequence[dict[str, Any]], target: int, folder: Path,
-               image_root: Path, assistant_for: Callable[[Any], Any]) -> AttackResult:
+               image_root: Path, assistant_for: Callable[[Any], Any],
+               questions: Sequence[str] = QUESTIONS) -> AttackResult:
     """Ingest the attacked catalog, build an assistant over its scan, ask about the target, count leaks.
 
     ``assistant_for(scan)`` builds the assistant over the ingested catalog
@@ -162,7 +163,7 @@ def run_attack(attack: Attack, rows: Sequence[dict[str, Any]], target: int, fold
     path = write_catalog(folder, attacked, attack.file_format)
     scan = scan_catalog(path, image_root)
     rejected = any(p.product_id == rows[target]["id"] for p in scan.problems)
-    said = probe(assistant_for(scan), rows[target]["title"])
+    said = probe(assistant_for(scan), rows[target]["title"], questions)
     return AttackResult(attack.name, rejected, len(said), sum(leaks(s) for s in said))
 
 

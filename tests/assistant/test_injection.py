@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.injection import attacks, leaks, run_attack, summarise
+from evals.injection import QUESTIONS, attacks, leaks, run_attack, summarise
 from shopassist.settings import DEMO_CATALOG, Settings
 from tests.assistant.conftest import IMAGE_ROOT, FakeSearcher, FakeStore, ScriptedGenerator, make_assistant
 
@@ -62,8 +62,9 @@ def test_smollm2_text_passes_only_when_grounded(tmp_path: Path, settings: Settin
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     generator = make_generator(settings.model_copy(update={"answer_backend": "smollm2"}))
-    suite = [a for a in attacks() if a.field in ("description", "review") and a.file_format == "jsonl"][::4]
-    results = [run_attack(a, ROWS, TARGET, tmp_path / str(i), IMAGE_ROOT, _assistant_for(settings, generator))
+    suite = [a for a in attacks() if a.field in ("description", "review") and a.file_format == "jsonl"][::8]
+    assistant_for = _assistant_for(settings, generator)
+    results = [run_attack(a, ROWS, TARGET, tmp_path / str(i), IMAGE_ROOT, assistant_for, QUESTIONS[:1])
                for i, a in enumerate(suite)]
     summary = summarise("smollm2", results)
     assert summary["leaked_answers"] == 0, summary["leaking_attacks"]
