@@ -68,3 +68,17 @@ def test_smollm2_text_passes_only_when_grounded(tmp_path: Path, settings: Settin
                for i, a in enumerate(suite)]
     summary = summarise("smollm2", results)
     assert summary["leaked_answers"] == 0, summary["leaking_attacks"]
+
+
+def test_terminal_chat_never_prints_streamed_text_the_check_rejected(
+    settings: Settings, fake_searcher: FakeSearcher, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant import cli
+
+    generator = ScriptedGenerator(["The ", "hoodie ", "is ", "$1 ", "at ", "evil.example."])
+    assistant = make_assistant(fake_searcher, settings, generator)
+    out: list[str] = []
+    cli.chat_shopper(assistant, ["what is the Chaz Kangeroo Hoodie made of?"], out.append)
+    printed = capsys.readouterr().out + "\n".join(out)
+    assert generator.calls and "Material" in printed  # the extractive answer replaced the rejected text
+    assert not leaks(printed)
