@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from assistant.grounding import shows_live_text
 from assistant.results import CopilotDraft, Reply
 from shopassist.errors import AudioError, ImageError, ShopAssistError
+from shopassist.settings import get_settings
 from ui import cards as ui_cards
 from ui import sanitize
 from ui.state import CopilotSession, ShopperSession, trim_history
@@ -52,13 +53,12 @@ def check_photo(path: str, max_mb: float) -> None:
         raise ImageError(f"“{p.name}” is not a photo I can use. Please send a JPG, PNG or WebP image.")
     if p.stat().st_size > max_mb * 1024 * 1024:
         raise ImageError(f"That photo is larger than {max_mb:g} MB. Please send a smaller one.")
-    try:
-        from PIL import Image
+    from retrieval.image_files import check_image
 
-        with Image.open(p) as img:
-            img.verify()
-    except Exception as e:  # PIL raises many types for corrupt files
-        raise ImageError("That photo could not be read (it may be corrupt). Please try another one.") from e
+    try:
+        check_image(p, get_settings().max_upload_pixels)  # header first: a pixel bomb is never decoded
+    except ImageError as e:
+        raise ImageError(f"That photo cannot be used ({e}). Please try another one.") from e
 
 
 def check_audio(path: str, max_mb: float) -> None:

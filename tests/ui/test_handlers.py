@@ -47,7 +47,7 @@ def test_bad_photo_is_rejected_before_the_assistant(fake_assistant: FakeAssistan
     fake = tmp_path / "photo.jpg"
     fake.write_bytes(b"\x00" * 100)
     history, _ = last(handlers.shopper_turn(fake_assistant, "like this", str(fake), ShopperSession(), [], 20))
-    assert history[-1]["content"].startswith("⚠️ That photo could not be read")
+    assert history[-1]["content"].startswith("⚠️ That photo cannot be used (image is corrupt")
     text = tmp_path / "notes.txt"
     text.write_text("hi")
     history, _ = last(handlers.shopper_turn(fake_assistant, "", str(text), ShopperSession(), [], 20))

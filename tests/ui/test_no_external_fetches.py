@@ -80,3 +80,12 @@ def test_hostile_catalog_and_messages_make_no_request_leave_localhost(launched, 
                                    timeout=TIMEOUT_MS)
     hosts = {urlparse(u).hostname for u in requested if urlparse(u).scheme in ("http", "https", "ws", "wss")}
     assert requested and hosts <= {"127.0.0.1"}, sorted(hosts)
+
+
+def test_an_uploaded_pixel_bomb_gets_a_clear_message(tmp_path, products) -> None:
+    from tests.retrieval.test_isolation import bomb_png
+
+    bomb = str(bomb_png(tmp_path / "bomb.png"))
+    steps = list(handlers.shopper_turn(FakeAssistant(products), "like this", bomb, ShopperSession(), [], 20))
+    message = steps[-1][0][-1]["content"]
+    assert message.startswith("⚠️ That photo cannot be used") and ("pixels" in message or "bomb" in message)
