@@ -55,6 +55,7 @@ def test_a_generator_repeating_the_claim_is_never_shown(tmp_path: Path, settings
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # SmolLM2 on a busy CPU: tens of seconds per phrasing
 def test_smollm2_text_passes_only_when_grounded(tmp_path: Path, settings: Settings,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """The real SmolLM2 phrases answers over attacked catalogs: nothing it shows repeats a claim."""
@@ -62,7 +63,8 @@ def test_smollm2_text_passes_only_when_grounded(tmp_path: Path, settings: Settin
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     generator = make_generator(settings.model_copy(update={"answer_backend": "smollm2"}))
-    suite = [a for a in attacks() if a.field in ("description", "review") and a.file_format == "jsonl"][::8]
+    names = {"notice/description/plain", "notice/review/look-alike", "order/description/zero-width"}
+    suite = [a for a in attacks() if a.name in names]
     assistant_for = _assistant_for(settings, generator)
     results = [run_attack(a, ROWS, TARGET, tmp_path / str(i), IMAGE_ROOT, assistant_for, QUESTIONS[:1])
                for i, a in enumerate(suite)]

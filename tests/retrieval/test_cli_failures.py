@@ -7,13 +7,13 @@ from types import SimpleNamespace
 
 import pytest
 
+from evals.bad_inputs import bomb_png
 from retrieval.catalog import Product
 from retrieval.ingest import IndexSummary
 from retrieval.results import Filters, Hit, SearchResponse
 from shopassist import cli
 from shopassist.settings import Settings
 from tests.retrieval.conftest import demo_rows, write_catalog
-from tests.retrieval.test_isolation import bomb_png
 
 
 def test_search_with_a_decompression_bomb_says_so(settings: Settings, tmp_path: Path,

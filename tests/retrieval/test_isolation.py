@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import json
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
 
+from evals.bad_inputs import bomb_png
 from retrieval.image_files import check_image, thumbnail
 from retrieval.ingest import ImagePolicy, scan_catalog
 from shopassist.errors import ImageError
 from tests.retrieval.conftest import DEMO_IMAGES, demo_rows, write_catalog
-
-
-def bomb_png(path: Path, side: int = 30_000) -> Path:
-    """A PNG header claiming side×side pixels (a few hundred bytes: what a decompression bomb looks like)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
-    body = zlib.compress(b"\x00" * (side + 1) * 4)
-    chunks = chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunks)
-    return path
 
 
 def reasons(scan) -> dict[int, str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from evals.bad_inputs import long_webm
 from shopassist.errors import AudioError
 from speech import audio
 from speech.asr import Recognition, Transcriber
@@ -15,24 +16,6 @@ from speech.audio import NOT_CAUGHT, AudioClip, AudioLimits, check_clip, load_au
 from tests.speech.conftest import RATE, FakeEngine, tone, write_wav
 
 LIMITS = AudioLimits(max_bytes=50 << 20, max_seconds=10.0, min_rms=0.001, min_confidence=0.2)
-
-
-def long_webm(path: Path, seconds: int) -> Path:
-    """A small Opus/WebM file of ``seconds`` of quiet tone (what a long MediaRecorder upload looks like)."""
-    import av
-
-    with av.open(str(path), "w", format="webm") as out:
-        stream = out.add_stream("libopus", rate=48_000, layout="mono")
-        stream.bit_rate = 6_000
-        samples = (0.05 * np.sin(np.arange(48_000) / 48_000 * 2 * np.pi * 220)).astype(np.float32)
-        for second in range(seconds):
-            frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="flt", layout="mono")
-            frame.sample_rate, frame.pts = 48_000, second * 48_000
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return path
 
 
 def peak_bytes_refusing(path: Path) -> int:

@@ -83,7 +83,7 @@ def test_hostile_catalog_and_messages_make_no_request_leave_localhost(launched, 
 
 
 def test_an_uploaded_pixel_bomb_gets_a_clear_message(tmp_path, products) -> None:
-    from tests.retrieval.test_isolation import bomb_png
+    from evals.bad_inputs import bomb_png
 
     bomb = str(bomb_png(tmp_path / "bomb.png"))
     steps = list(handlers.shopper_turn(FakeAssistant(products), "like this", bomb, ShopperSession(), [], 20))
