@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     index.add_argument("catalog", nargs="?", type=Path, help="catalog file (default: SHOPASSIST_CATALOG)")
     index.add_argument("--images", type=Path, help="image folder (default: <catalog folder>/images)")
     index.add_argument("--reset", action="store_true",
-                       help="rebuild from scratch (after a model change); running apps switch when it is done")
+                       help="rebuild from scratch (after a model change); running apps switch when done")
     index.add_argument("--prune", action="store_true", help="also remove products no longer in the catalog")
     index.add_argument("--allow-outside-images", action="store_true",
                        help="accept photo paths outside the image folder (../, absolute, symlinks)")
