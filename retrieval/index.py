@@ -39,6 +39,7 @@ __all__ = ["IndexSummary", "ProductStore", "RowProblem", "Snapshot", "open_store
 log = logging.getLogger(__name__)
 BatchCallback = Callable[[int, int], None]
 RECORD_CACHE_SIZE = 4096
+_MODEL_LOCK = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -122,11 +123,13 @@ class ProductStore:
     # --- models and collections -------------------------------------------------------
     @property
     def text_embedder(self) -> TextEmbedder:
-        return load_text_embedder(self.settings)
+        with _MODEL_LOCK:  # concurrent first queries must not load (or half-import) the model twice
+            return load_text_embedder(self.settings)
 
     @property
     def image_embedder(self) -> ImageTextEmbedder | None:
-        return load_image_embedder(self.settings)
+        with _MODEL_LOCK:
+            return load_image_embedder(self.settings)
 
     @property
     def prefix(self) -> str:
@@ -173,13 +176,14 @@ class ProductStore:
     def _reader(self, suffix: str) -> Any:
         """The committed ``suffix`` collection for queries (cached; never created by a reader)."""
         name = f"{self.prefix}-{suffix}"
-        if name not in self._collections:
+        collection = self._collections.get(name)  # other threads may clear the cache meanwhile
+        if collection is None:
             collection = self._client.get_collection(name, embedding_function=None)
             embedder = {"text": self.text_embedder, "images": self.image_embedder}.get(suffix)
             if embedder is not None:
                 self._check_embedder(collection, json.dumps(embedder.config(), sort_keys=True))
             self._collections[name] = collection
-        return self._collections[name]
+        return collection
 
     def _read(self, action: Callable[[], Any]) -> Any:
         """Run a read; if the collections moved under it (a reset, a prune), sync and try once more."""
@@ -450,12 +454,13 @@ class ProductStore:
         """Stored products and metadata by id (cached per generation; unknown ids left out)."""
         if self._records_key != self.generation or len(self._records) > RECORD_CACHE_SIZE:
             self._records, self._records_key = {}, self.generation
-        missing = [i for i in dict.fromkeys(ids) if i not in self._records]
+        records = self._records  # this generation's cache, even if another thread starts a new one
+        missing = [i for i in dict.fromkeys(ids) if i not in records]
         if missing:
             got = self._read(lambda: self._reader("text").get(ids=missing, include=["metadatas"]))
             for pid, meta in zip(got["ids"], got["metadatas"], strict=True):
-                self._records[pid] = (Product.model_validate_json(meta["product"]), meta)
-        return {i: self._records[i] for i in ids if i in self._records}
+                records[pid] = (Product.model_validate_json(meta["product"]), meta)
+        return {i: records[i] for i in ids if i in records}
 
     def get(self, ids: Sequence[str]) -> list[Product]:
         """Products by id, in the order asked (unknown ids are left out)."""
