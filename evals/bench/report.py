@@ -12,6 +12,11 @@ def _ok(value: float, limit: float) -> str:
     return f"{value:g} {'✓' if value <= limit else '✗'}"
 
 
+def _load(report: dict[str, Any], when: str) -> str:
+    value = report["machine"].get(f"load_average_{when}")
+    return f"{value[0]:.1f}" if value else "?"
+
+
 def latency_rows(report: dict[str, Any]) -> list[tuple]:
     t = report["targets"]
     rows = []
@@ -30,7 +35,9 @@ def markdown(report: dict[str, Any]) -> str:
     t, ix = report["targets"], report["indexing"]
     lines = ["# Search at catalog scale", "",
              f"Machine: {report['machine']['cpus']} CPUs, {report['machine']['platform']}, "
-             f"{report['machine']['date']}. Regenerate with `shopassist bench` (or `python -m evals.bench`).",
+             f"{report['machine']['date']}, load average at start / end "
+             f"{_load(report, 'start')} / {_load(report, 'end')} (other jobs shared the CPUs).",
+             "Regenerate with `shopassist bench` (or `python -m evals.bench`).",
              "", "Synthetic catalogs from the bundled Luma products; their text vectors are the real "
              f"products' MiniLM vectors plus Gaussian noise (sigma {report['noise']}); queries are encoded "
              "with the real MiniLM. Latency = `Searcher.search` warm, in process (query encode, dense "

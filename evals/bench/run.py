@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import time
@@ -84,24 +85,24 @@ def run_bench(options: BenchOptions, settings: Settings) -> dict[str, Any]:
                               "targets": TARGETS, "sizes": []}
     sample = synthetic_products(base, options.index_sample, seed=3)
     report["indexing"] = indexing_rate(sample, settings, options.work / "rate")
+    print(json.dumps(report["indexing"]), flush=True)
     for size in options.sizes:
         cfg = settings.model_copy(update={"data_dir": options.work / f"n{size}", "collection": "bench"})
         shutil.rmtree(cfg.data_dir, ignore_errors=True)
         _, build = _build(size, base, real, cfg)
         row = {"size": size, **build, **_measure(cfg, base, options), "startup": startup(cfg)}
         report["sizes"].append(row)
-        print(json.dumps(row))
+        print(json.dumps(row), flush=True)
         if not options.keep:
             shutil.rmtree(cfg.data_dir, ignore_errors=True)
-    write_reports(report, options.out)
+        report["machine"]["load_average_end"] = os.getloadavg()
+        write_reports(report, options.out)  # after every size: a long run leaves what it measured
     return report
 
 
 def _machine() -> dict[str, Any]:
-    import os
-
     return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load_average_start": os.getloadavg()}
 
 
 def write_reports(report: dict[str, Any], out: Path) -> None:
