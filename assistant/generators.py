@@ -34,10 +34,31 @@ def _import_transformers() -> tuple[Any, Any]:
     return torch, transformers
 
 
-def _device_kwargs(torch: Any, device: str) -> dict[str, Any]:
-    """device_map="auto" + bf16 on a GPU, plain fp32 on CPU."""
+GPU_HEADROOM = 1.3  # weights x this must fit in free GPU memory (activations, KV cache)
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf")
+
+
+def _weight_bytes(path: str) -> int | None:
+    """Size of the model's weight files when ``path`` is a local file or folder (None: unknown)."""
+    local = Path(path)
+    if local.is_file():
+        return local.stat().st_size
+    if not local.is_dir():
+        return None
+    return sum(f.stat().st_size for f in local.rglob("*") if f.suffix in WEIGHT_SUFFIXES) or None
+
+
+def _device_kwargs(torch: Any, device: str, path: str = "") -> dict[str, Any]:
+    """bf16 on one GPU when the weights fit it (no accelerate hooks), device_map="auto" when they
+    do not (or their size is unknown), plain fp32 on CPU."""
     use_cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
-    return {"device_map": "auto", "dtype": torch.bfloat16} if use_cuda else {"dtype": torch.float32}
+    if not use_cuda:
+        return {"dtype": torch.float32}
+    gpu = device if device.startswith("cuda:") else "cuda:0"
+    size = _weight_bytes(path)
+    if size is not None and size * GPU_HEADROOM < torch.cuda.mem_get_info(torch.device(gpu))[0]:
+        return {"device_map": {"": gpu}, "dtype": torch.bfloat16}  # one device: plain .to(gpu)
+    return {"device_map": "auto", "dtype": torch.bfloat16}
 
 
 def stream_generate(model: Any, tokenizer: Any, inputs: dict[str, Any], max_new_tokens: int) -> Iterator[str]:
@@ -101,7 +122,7 @@ def _load_causal_lm(path: str, device: str) -> tuple[Any, Any]:
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(where, **kwargs)
         model = transformers.AutoModelForCausalLM.from_pretrained(
-            where, **kwargs, **_device_kwargs(torch, device)
+            where, **kwargs, **_device_kwargs(torch, device, path)
         )
     except (OSError, ValueError) as e:
         raise ModelUnavailableError(f"The answer model at '{path}' could not be loaded: {e}") from e
@@ -149,7 +170,7 @@ def _load_vlm(path: str, device: str) -> tuple[Any, Any]:
     try:
         processor = transformers.AutoProcessor.from_pretrained(path)
         model = transformers.AutoModelForImageTextToText.from_pretrained(
-            path, **_device_kwargs(torch, device)
+            path, **_device_kwargs(torch, device, path)
         )
     except (OSError, ValueError) as e:
         raise ModelUnavailableError(

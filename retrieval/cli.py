@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -19,7 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                            description="Validate and index a catalog; bad rows are reported and skipped.")
     index.add_argument("catalog", nargs="?", type=Path, help="catalog file (default: SHOPASSIST_CATALOG)")
     index.add_argument("--images", type=Path, help="image folder (default: <catalog folder>/images)")
-    index.add_argument("--reset", action="store_true", help="delete the index first (after a model change)")
+    index.add_argument("--reset", action="store_true",
+                       help="rebuild from scratch (after a model change); running apps switch when done")
     index.add_argument("--prune", action="store_true", help="also remove products no longer in the catalog")
     index.add_argument("--allow-outside-images", action="store_true",
                        help="accept photo paths outside the image folder (../, absolute, symlinks)")
@@ -54,12 +56,14 @@ def run_index(args: argparse.Namespace) -> int:
     settings = get_settings()
     if args.allow_outside_images:
         settings = settings.model_copy(update={"allow_outside_images": True})
+    catalog = args.catalog or settings.catalog
     try:
         store = open_store(settings)
-        if args.reset:
-            store.reset()
-        summary = store.index_catalog(args.catalog or settings.catalog, progress=not args.quiet,
-                                      image_root=args.images, prune=args.prune)
+        warning = None if args.reset or args.prune else store.catalog_warning(catalog)
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
+        summary = store.index_catalog(catalog, progress=not args.quiet, image_root=args.images,
+                                      prune=args.prune, reset=args.reset)
     except (httpx.HTTPError, ConnectionError) as e:
         raise _server_down(settings, e) from e
     removed = f"  removed: {summary.removed}" if args.prune else ""

@@ -8,6 +8,7 @@ which model built a collection. Heavy imports (torch, transformers, PIL) happen 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -110,7 +111,7 @@ class ImageTextEmbedder:
 
     def _image_batch(self, paths: Sequence[str | Path]) -> list[Vector]:
         torch = _torch()
-        images = [load_image(p) for p in paths]
+        images = load_images(paths)
         inputs = self.processor(images=images, return_tensors="pt").to(self.device)
         if self.device.startswith("cuda"):
             inputs["pixel_values"] = inputs["pixel_values"].half()
@@ -122,6 +123,18 @@ class ImageTextEmbedder:
 def _pooled(features: Any) -> Any:
     """transformers 5 may return a model output instead of a tensor; take its pooled embedding."""
     return features if hasattr(features, "shape") else features.pooler_output
+
+
+def load_images(paths: Sequence[str | Path], workers: int | None = None) -> list[Any]:
+    """:func:`load_image` for each path, decoded on a thread pool (PIL releases the GIL while decoding),
+    in order. Single-threaded decoding is most of the time of GPU image embedding; any embedder's
+    batch loader should go through here."""
+    if len(paths) <= 1:
+        return [load_image(p) for p in paths]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(len(paths), workers or os.cpu_count() or 1)) as pool:
+        return list(pool.map(load_image, paths))
 
 
 def load_image(path: str | Path) -> Any:

@@ -5,6 +5,11 @@ the product JSON, filter flags, the catalog image root and a content hash) and
 ``<collection>-images`` (one vector per product photo, with the same filter flags). A batch writes
 image vectors first and the text document (which carries the hash) last, so an interrupted run
 redoes unfinished products and never duplicates one (everything is an upsert by id).
+
+Many processes can share a store (a Chroma server): writers hold the store's lock, every run ends
+with a commit (a new generation in the manifest, see :mod:`retrieval.manifest`), readers check the
+generation per query and refresh their :class:`~retrieval.view.StoreView`. A reset builds into new
+collections and flips the manifest when done, so readers never see a half-built store.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -23,6 +29,8 @@ from retrieval.catalog import Product
 from retrieval.embed import ImageTextEmbedder, TextEmbedder, load_image_embedder, load_text_embedder
 from retrieval.filters import Where, filter_metadata
 from retrieval.ingest import CatalogRow, IndexSummary, RowProblem, image_policy, scan_catalog
+from retrieval.manifest import EMPTY_GENERATION, KEEP_RETIRED, ManifestStore, new_prefix, writer_lock
+from retrieval.view import StoreView, build_view, load_view, read_pages, save_view
 from shopassist.errors import ConfigError, IndexNotReadyError
 from shopassist.settings import Settings
 
@@ -30,6 +38,8 @@ __all__ = ["IndexSummary", "ProductStore", "RowProblem", "Snapshot", "open_store
 
 log = logging.getLogger(__name__)
 BatchCallback = Callable[[int, int], None]
+RECORD_CACHE_SIZE = 4096
+_MODEL_LOCK = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -100,24 +110,38 @@ class ProductStore:
     def __init__(self, client: Any, settings: Settings) -> None:
         self.settings = settings
         self._client = client
-        self._revision = 0
+        self._manifests = ManifestStore(client, settings.collection)
+        self._manifest = self._manifests.read()
+        self._building: str | None = None  # the prefix a reset is building into
+        self._collections: dict[str, Any] = {}
+        self._records: dict[str, tuple[Product, dict[str, Any]]] = {}
+        self._records_key = ""
+        self._view: StoreView | None = None
+        self._view_lock = threading.Lock()
         self._snapshot: Snapshot | None = None
 
     # --- models and collections -------------------------------------------------------
     @property
     def text_embedder(self) -> TextEmbedder:
-        return load_text_embedder(self.settings)
+        with _MODEL_LOCK:  # concurrent first queries must not load (or half-import) the model twice
+            return load_text_embedder(self.settings)
 
     @property
     def image_embedder(self) -> ImageTextEmbedder | None:
-        return load_image_embedder(self.settings)
+        with _MODEL_LOCK:
+            return load_image_embedder(self.settings)
+
+    @property
+    def prefix(self) -> str:
+        """The collection prefix writes go to (a reset's new build) and reads come from."""
+        return self._building or self._manifest.active
 
     def _collection(self, suffix: str, embedder_config: dict[str, Any] | None = None) -> Any:
         metadata = {"hnsw:space": "cosine"}
         if embedder_config:
             metadata["embedder"] = json.dumps(embedder_config, sort_keys=True)
         collection = self._client.get_or_create_collection(
-            f"{self.settings.collection}-{suffix}", metadata=metadata, embedding_function=None)
+            f"{self.prefix}-{suffix}", metadata=metadata, embedding_function=None)
         if embedder_config:
             self._check_embedder(collection, metadata["embedder"])
         return collection
@@ -149,37 +173,130 @@ class ProductStore:
     def _plain_texts(self) -> Any:
         return self._collection("text")
 
-    def reset(self) -> None:
-        """Delete both collections (a clean re-index, e.g. after changing models)."""
-        for suffix in ("text", "images"):
-            name = f"{self.settings.collection}-{suffix}"
-            if name in [getattr(c, "name", c) for c in self._client.list_collections()]:
+    def _reader(self, suffix: str) -> Any:
+        """The committed ``suffix`` collection for queries (cached; never created by a reader)."""
+        name = f"{self.prefix}-{suffix}"
+        collection = self._collections.get(name)  # other threads may clear the cache meanwhile
+        if collection is None:
+            collection = self._client.get_collection(name, embedding_function=None)
+            embedder = {"text": self.text_embedder, "images": self.image_embedder}.get(suffix)
+            if embedder is not None:
+                self._check_embedder(collection, json.dumps(embedder.config(), sort_keys=True))
+            self._collections[name] = collection
+        return collection
+
+    def _read(self, action: Callable[[], Any]) -> Any:
+        """Run a read; if the collections moved under it (a reset, a prune), sync and try once more."""
+        try:
+            return action()
+        except Exception as e:  # chromadb raises NotFoundError, InternalError, httpx errors ...
+            log.info("store read failed (%s); re-reading the manifest and retrying once", e)
+            self._collections.clear()
+            self.sync()
+            return action()
+
+    # --- generations -----------------------------------------------------------------------
+    @property
+    def generation(self) -> str:
+        return self._manifest.generation
+
+    def sync(self) -> str:
+        """Re-read the manifest (one small read); returns the committed generation."""
+        manifest = self._manifests.read()
+        if manifest.active != self._manifest.active:
+            self._collections.clear()
+        self._manifest = manifest
+        return manifest.generation
+
+    def _commit(self, **changes: Any) -> None:
+        """Publish everything written so far as a new generation."""
+        self._manifest = self._manifests.read().committed(**changes)
+        self._manifests.write(self._manifest)
+        self._collections.clear()
+
+    def _flip(self, prefix: str, catalog: str) -> None:
+        """Make ``prefix`` the live collections; drop those retired before the previous reset."""
+        old = self._manifests.read()
+        retired = (old.active, *old.retired)
+        self._manifest = old.committed(active=prefix, catalog=catalog, retired=retired[:KEEP_RETIRED])
+        self._manifests.write(self._manifest)
+        self._collections.clear()
+        for gone in retired[KEEP_RETIRED:]:
+            self._drop_collections(gone)
+
+    def _drop_collections(self, prefix: str) -> None:
+        for collection in self._client.list_collections():
+            name = getattr(collection, "name", collection)
+            suffix = name[len(prefix) + 1:] if name.startswith(f"{prefix}-") else ""
+            if suffix and "-" not in suffix and suffix != "manifest":
                 self._client.delete_collection(name)
-        self._revision += 1
+
+    def reset(self) -> None:
+        """Start over with empty collections (readers keep the previous ones until they sync)."""
+        with writer_lock(self.settings):
+            self._flip(new_prefix(self.settings.collection), "")
+
+    def catalog_warning(self, path: Path | str) -> str | None:
+        """A warning when this store was last indexed from a different catalog file."""
+        recorded, wanted = self._manifests.read().catalog, str(Path(path).resolve())
+        if not recorded or recorded == wanted or self.count() == 0:
+            return None
+        return (f"This store was last indexed from {recorded}; indexing {wanted} into it mixes two "
+                "catalogs (products only in the first stay). Use --prune to keep only this catalog's "
+                "products, or --reset to start over.")
 
     # --- indexing ------------------------------------------------------------------------
     def index_catalog(self, path: Path | str, progress: bool = True, image_root: Path | None = None,
-                      on_batch: BatchCallback | None = None, prune: bool = False) -> IndexSummary:
+                      on_batch: BatchCallback | None = None, prune: bool = False,
+                      reset: bool = False) -> IndexSummary:
         """Upsert every valid row of the catalog; unchanged rows are skipped by content hash.
 
         With ``prune``, products that are no longer in the catalog are deleted afterwards; a product
-        whose row is present but invalid this time keeps its stored version.
+        whose row is present but invalid this time keeps its stored version. With ``reset``, the
+        catalog is built into new collections that replace the live ones only once complete.
         """
-        scan = scan_catalog(Path(path), image_root, image_policy(self.settings))
-        summary = self.index_rows(scan.rows, scan.image_root, progress, on_batch)
+        with writer_lock(self.settings):
+            self.sync()
+            self._building = new_prefix(self.settings.collection) if reset else None
+            try:
+                summary = self._index_file(Path(path), image_root, progress, on_batch, prune)
+                catalog = str(Path(path).resolve())
+                self._flip(self._building, catalog) if reset else self._commit(catalog=catalog)
+            except BaseException:
+                if self._building:
+                    self._drop_collections(self._building)
+                elif not reset:
+                    self._commit()  # what was written is consistent (upserts): publish it
+                raise
+            finally:
+                self._building = None
+        self.view()  # build and save the new generation's view now, so readers just load it
+        return summary
+
+    def _index_file(self, path: Path, image_root: Path | None, progress: bool,
+                    on_batch: BatchCallback | None, prune: bool) -> IndexSummary:
+        scan = scan_catalog(path, image_root, image_policy(self.settings))
+        summary = self._index_rows(scan.rows, scan.image_root, progress, on_batch)
         keep = {r.product.id for r in scan.rows} | {p.product_id for p in scan.problems if p.product_id}
-        removed = self.remove_except(keep) if prune else 0
+        removed = self._remove_except(keep) if prune else 0
         return IndexSummary(summary.indexed, summary.updated, summary.unchanged, list(scan.problems), removed)
 
     def remove_except(self, keep: set[str]) -> int:
         """Delete every stored product whose id is not in ``keep``; return how many."""
+        with writer_lock(self.settings):
+            self.sync()
+            removed = self._remove_except(keep)
+            self._commit()
+        return removed
+
+    def _remove_except(self, keep: set[str]) -> int:
         texts = self._plain_texts()
-        gone = [i for i in texts.get(include=[])["ids"] if i not in keep]
-        if gone:
-            texts.delete(ids=gone)
+        gone = [i for page in read_pages(texts, []) for i in page["ids"] if i not in keep]
+        for start in range(0, len(gone), self.settings.embed_batch_size * 32):
+            chunk = gone[start : start + self.settings.embed_batch_size * 32]
+            texts.delete(ids=chunk)
             if self.image_embedder:
-                self._collection("images").delete(where={"product_id": {"$in": gone}})
-            self._revision += 1
+                self._collection("images").delete(where={"product_id": {"$in": chunk}})
         return len(gone)
 
     def index_products(self, products: Sequence[Product], image_root: Path,
@@ -190,6 +307,16 @@ class ProductStore:
 
     def index_rows(self, rows: Sequence[CatalogRow], image_root: Path, progress: bool = True,
                    on_batch: BatchCallback | None = None) -> IndexSummary:
+        """Index validated rows under the writer lock and commit them as a new generation."""
+        with writer_lock(self.settings):
+            self.sync()
+            try:
+                return self._index_rows(rows, image_root, progress, on_batch)
+            finally:
+                self._commit()
+
+    def _index_rows(self, rows: Sequence[CatalogRow], image_root: Path, progress: bool,
+                    on_batch: BatchCallback | None) -> IndexSummary:
         counts = {"indexed": 0, "updated": 0, "unchanged": 0}
         batch_size = self.settings.embed_batch_size
         bar = _progress_bar(len(rows), progress)
@@ -203,7 +330,6 @@ class ProductStore:
                     on_batch(number, start + len(batch))
         finally:
             bar.close()
-            self._revision += 1
         return IndexSummary(**counts)
 
     def _index_batch(self, batch: Sequence[CatalogRow], image_root: Path) -> dict[str, int]:
@@ -243,41 +369,107 @@ class ProductStore:
 
     # --- reading -------------------------------------------------------------------------
     def count(self) -> int:
-        return self._plain_texts().count()
+        try:
+            return self._reader("text").count()
+        except Exception:  # no collection yet (nothing indexed), or it moved: re-read the manifest
+            self._collections.clear()
+            self.sync()
+            try:
+                return self._reader("text").count()
+            except Exception:
+                return 0
 
     def photo_count(self) -> int:
         """How many photo vectors the configured image model has indexed (0 without a model)."""
-        images = self.images
-        return images.count() if images is not None else 0
+        if self.image_embedder is None:
+            return 0
+        try:
+            return self._reader("images").count()
+        except Exception:  # not created yet
+            return 0
+
+    def view(self) -> StoreView:
+        """The search view of the committed generation (loaded from the cache, or built and saved).
+
+        While one thread refreshes it, other threads keep answering from the previous view.
+        """
+        self.sync()
+        key = self._view_key()
+        if self._view is not None and (self._view.prefix, self._view.generation) == key:
+            return self._view
+        if not self._view_lock.acquire(blocking=self._view is None):
+            return self._view  # type: ignore[return-value]  # a refresh is under way
+        try:
+            if self._view is None or (self._view.prefix, self._view.generation) != key:
+                self._view = self._load_or_build_view(*key)
+            return self._view
+        finally:
+            self._view_lock.release()
+
+    def _view_key(self) -> tuple[str, str]:
+        manifest = self._manifest
+        if manifest.generation != EMPTY_GENERATION:
+            return manifest.active, manifest.generation
+        return manifest.active, f"{EMPTY_GENERATION}.{self.count()}"  # a store from before manifests
+
+    def _load_or_build_view(self, prefix: str, generation: str) -> StoreView:
+        folder = self._view_folder(prefix, generation)
+        view = load_view(folder) if generation.isalnum() else None
+        if view is None:
+            view = self._read(lambda: build_view(self._reader("text"), prefix, generation)) \
+                if self.count() else build_view(_EmptyCollection(), prefix, generation)
+            if generation.isalnum():
+                save_view(view, folder)
+        self._records.clear()
+        return view
+
+    def _view_folder(self, prefix: str, generation: str) -> Path:
+        url = urlparse(self.settings.chroma_url or "")
+        where = f"{url.hostname}-{url.port}" if url.hostname else "local"
+        return self.settings.data_dir / "cache" / "views" / where / f"{prefix}-{generation}"
+
+    def require_products(self) -> StoreView:
+        view = self.view()
+        if not view.ids:
+            raise IndexNotReadyError("No products are indexed yet: run `shopassist index CATALOG` first.")
+        return view
 
     def snapshot(self) -> Snapshot:
-        """All stored products (cached until this store writes or the count changes)."""
-        key = (self._revision, self.count())
+        """Every stored product with its text and metadata, read in pages (for evals and exports)."""
+        key = (self.generation, self.count())
         if self._snapshot is None or self._snapshot.key != key:
-            got = self._plain_texts().get(include=["documents", "metadatas"])
-            metas = tuple(got["metadatas"])
+            ids, docs, metas = [], [], []
+            for got in read_pages(self._reader("text"), ["documents", "metadatas"]):
+                ids += got["ids"]
+                docs += got["documents"]
+                metas += got["metadatas"]
             products = tuple(Product.model_validate_json(m["product"]) for m in metas)
-            self._snapshot = Snapshot(key, tuple(got["ids"]), tuple(got["documents"]), metas, products)
+            self._snapshot = Snapshot(key, tuple(ids), tuple(docs), tuple(metas), products)
         return self._snapshot
-
-    def require_products(self) -> Snapshot:
-        snap = self.snapshot()
-        if not snap.ids:
-            raise IndexNotReadyError("No products are indexed yet: run `shopassist index CATALOG` first.")
-        return snap
 
     def all_products(self) -> list[Product]:
         return list(self.snapshot().products)
 
+    def _fetch(self, ids: Sequence[str]) -> dict[str, tuple[Product, dict[str, Any]]]:
+        """Stored products and metadata by id (cached per generation; unknown ids left out)."""
+        if self._records_key != self.generation or len(self._records) > RECORD_CACHE_SIZE:
+            self._records, self._records_key = {}, self.generation
+        records = self._records  # this generation's cache, even if another thread starts a new one
+        missing = [i for i in dict.fromkeys(ids) if i not in records]
+        if missing:
+            got = self._read(lambda: self._reader("text").get(ids=missing, include=["metadatas"]))
+            for pid, meta in zip(got["ids"], got["metadatas"], strict=True):
+                records[pid] = (Product.model_validate_json(meta["product"]), meta)
+        return {i: records[i] for i in ids if i in records}
+
     def get(self, ids: Sequence[str]) -> list[Product]:
         """Products by id, in the order asked (unknown ids are left out)."""
-        snap = self.snapshot()
-        return [snap.products[snap.position[i]] for i in ids if i in snap.position]
+        found = self._fetch(ids)
+        return [found[i][0] for i in ids if i in found]
 
     def metadata(self, product_id: str) -> dict[str, Any]:
-        snap = self.snapshot()
-        index = snap.position.get(product_id)
-        return dict(snap.metadatas[index]) if index is not None else {}
+        found = self._fetch([product_id]).get(product_id)
+        return dict(found[1]) if found else {}
 
     def image_path(self, product: Product, color: str | None = None) -> str | None:
         """Absolute path of the product's photo (the colour variant's when it has one), if it exists."""
@@ -291,36 +483,43 @@ class ProductStore:
         return str(path) if path.is_file() else None
 
     def known_colors(self) -> list[str]:
-        return list(self.snapshot().colors)
+        return list(self.view().colors)
 
     def known_categories(self) -> list[str]:
-        return list(self.snapshot().categories)
+        return list(self.view().categories)
 
     # --- dense queries -------------------------------------------------------------------
     def nearest_texts(self, vector: Sequence[float], n: int, where: Where | None) -> list[Neighbour]:
-        got = self.texts.query(query_embeddings=[list(vector)], n_results=max(1, n), where=where,
-                               include=["distances"])
+        got = self._read(lambda: self._reader("text").query(
+            query_embeddings=[list(vector)], n_results=max(1, n), where=where, include=["distances"]))
         return [Neighbour(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
     def nearest_images(self, vectors: Sequence[Sequence[float]], n: int,
                        where: Where | None) -> list[Neighbour]:
         """The ``n`` nearest photos to each query vector (one Chroma query for all), concatenated."""
-        images = self.images
-        if not vectors or images is None or images.count() == 0:
+        if not vectors or self.photo_count() == 0:
             return []
-        got = images.query(query_embeddings=[list(v) for v in vectors], n_results=max(1, n), where=where,
-                           include=["distances", "metadatas"])
+        got = self._read(lambda: self._reader("images").query(
+            query_embeddings=[list(v) for v in vectors], n_results=max(1, n), where=where,
+            include=["distances", "metadatas"]))
         rows = ((m, d) for metas, dists in zip(got["metadatas"], got["distances"], strict=True)
                 for m, d in zip(metas, dists, strict=True))
         return [Neighbour(m["product_id"], 1.0 - d, m.get("image"), m.get("color")) for m, d in rows]
 
     def vectors(self, product_id: str) -> tuple[list[float] | None, list[list[float]]]:
         """The stored text vector and photo vectors of one product."""
-        text = self.texts.get(ids=[product_id], include=["embeddings"])["embeddings"]
-        images = self.images
-        photos = [] if images is None else images.get(where={"product_id": product_id},
-                                                      include=["embeddings"])["embeddings"]
-        return (list(text[0]) if len(text) else None), [list(v) for v in photos]
+        text = self._read(lambda: self._reader("text").get(ids=[product_id], include=["embeddings"]))
+        photos = [] if self.photo_count() == 0 else self._read(lambda: self._reader("images").get(
+            where={"product_id": product_id}, include=["embeddings"]))["embeddings"]
+        vectors = text["embeddings"]
+        return (list(vectors[0]) if len(vectors) else None), [list(v) for v in photos]
+
+
+class _EmptyCollection:
+    """Stands in for a collection that does not exist yet (an empty store)."""
+
+    def get(self, **_: Any) -> dict[str, list]:
+        return {"ids": [], "documents": [], "metadatas": []}
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:

@@ -1,21 +1,26 @@
 """Hybrid search: dense text, dense photo (when a CLIP model is set) and BM25, fused with RRF.
 
-Every list obeys the same filters (Chroma ``where`` for dense lists, the same clause evaluated in
-Python for BM25), products appear once however many photos matched, and each hit says why it
-matched. Without an image-text model a photo query gets a notice instead of made-up similarity.
+Every list obeys the same filters: a mask over the store view's filter columns (dense lists are
+over-fetched and masked; Chroma ``where`` only for filters few products pass), and each card is
+checked against its own stored metadata once more. Products appear once however many photos
+matched, and each hit says why it matched. Without an image-text model a photo query gets a
+notice instead of made-up similarity.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from retrieval.catalog import Product
-from retrieval.filters import matches, where_clause
+from retrieval.filters import Where, matches, where_clause
 from retrieval.index import Neighbour, ProductStore, open_store
-from retrieval.lexical import LexicalIndex
+from retrieval.lexical import LexicalIndex, matched_terms
 from retrieval.query import parse_query
 from retrieval.results import Filters, Hit, SearchRequest, SearchResponse
+from retrieval.view import StoreView
 from shopassist.errors import InputError
 from shopassist.settings import Settings
 
@@ -25,6 +30,8 @@ PHOTOS_MISSING_NOTICE = ("Photos are not indexed for the configured image model 
                          "again to add them. Showing text results only.")
 CANDIDATE_FACTOR = 5
 MIN_CANDIDATES = 50
+OVERFETCH_SLACK = 1.5  # neighbours fetched per wanted one, beyond 1 / (share passing the filters)
+NearestFn = Callable[[Sequence[Sequence[float]], int, Where | None], list[Neighbour]]
 
 
 def rrf(rankings: Iterable[Sequence[str]], k: int) -> dict[str, float]:
@@ -47,6 +54,32 @@ class Evidence:
 
 def _dedupe(neighbours: Sequence[Neighbour]) -> list[str]:
     return list(dict.fromkeys(n.product_id for n in neighbours))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The products one search may return: a mask over the view, and the same rule as ``where``."""
+
+    view: StoreView
+    mask: Any | None
+    where: Where | None
+
+    def share(self) -> float:
+        """The fraction of the catalog the filters let through."""
+        total = len(self.view.ids)
+        return 1.0 if self.mask is None or not total else float(self.mask.sum()) / total
+
+    def keep(self, ids: Iterable[str]) -> list[str]:
+        """``ids`` that are in the committed view and pass the filters, in order."""
+        return [i for i in ids if self.view.allows(self.mask, i)]
+
+    def first(self, n: int) -> list[str]:
+        """The first ``n`` products (catalog order) that pass the filters: browsing without text."""
+        if self.mask is None:
+            return list(self.view.ids[:n])
+        import numpy as np
+
+        return [self.view.ids[i] for i in np.flatnonzero(self.mask)[:n]]
 
 
 def price_reasons(product: Product, filters: Filters) -> list[str]:
@@ -89,12 +122,18 @@ def signal_reasons(product_id: str, evidence: Evidence) -> list[str]:
 
 
 class Searcher:
-    """Runs searches against one :class:`ProductStore` (create with :func:`load_searcher`)."""
+    """Runs searches against one :class:`ProductStore` (create with :func:`load_searcher`).
+
+    Every search reads the store's committed generation first (one small read) and moves to the
+    new :class:`~retrieval.view.StoreView` when an indexer has committed since the last search.
+    """
 
     def __init__(self, store: ProductStore, rrf_k: int) -> None:
         self.store = store
         self.rrf_k = rrf_k
-        self._lexical: LexicalIndex | None = None
+        settings = store.settings
+        self.where_below = settings.filter_where_below
+        self.max_overfetch = settings.filter_max_overfetch
 
     @property
     def photo_search_available(self) -> bool:
@@ -105,84 +144,114 @@ class Searcher:
         return parse_query(text, self.store.known_colors(), self.store.known_categories())
 
     def lexical(self) -> LexicalIndex:
-        snap = self.store.require_products()
-        if self._lexical is None or self._lexical.key != snap.key:
-            self._lexical = LexicalIndex.build(snap.key, snap.ids, snap.documents)
-        return self._lexical
+        return self.store.require_products().lexical
 
     # --- search ------------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResponse:
-        snap = self.store.require_products()
-        where = where_clause(request.filters, request.exclude_ids)
+        view = self.store.require_products()
+        scope = Scope(view, view.mask(request.filters, request.exclude_ids),
+                      where_clause(request.filters, request.exclude_ids))
         n = max(request.top_k * CANDIDATE_FACTOR, MIN_CANDIDATES)
         lists: dict[str, list[str]] = {}
         notices: list[str] = []
-        terms: dict[str, list[str]] = {}
         if request.text.strip():
-            lists |= self._text_lists(request.text, n, where, terms)
+            lists |= self._text_lists(request.text, n, scope)
         if request.image_path:
             if not self.photo_search_available:
                 notices.append(PHOTO_NOTICE)
             elif self.store.photo_count() == 0:
                 notices.append(PHOTOS_MISSING_NOTICE)
             else:
-                lists["photo"] = self._photo_list(request.image_path, n, where)
+                lists["photo"] = self._photo_list(request.image_path, n, scope)
         if not request.text.strip() and not request.image_path:
-            lists["browse"] = [i for i, m in zip(snap.ids, snap.metadatas, strict=True) if matches(m, where)]
-        evidence = Evidence(lists, request.text.strip(), terms)
-        hits = self._hits(evidence, request.filters, request.top_k)
+            lists["browse"] = scope.first(n)
+        evidence = Evidence(lists, request.text.strip())
+        hits = self._hits(evidence, request.filters, request.top_k, scope)
         if not hits and (lists or not notices):
             notices.append("No products match these filters; try a wider price range or fewer filters.")
         return SearchResponse(tuple(hits), request.filters, request.text, tuple(notices))
 
-    def _text_lists(self, text: str, n: int, where: dict | None,
-                    terms: dict[str, list[str]]) -> dict[str, list[str]]:
+    def _text_lists(self, text: str, n: int, scope: Scope) -> dict[str, list[str]]:
         vector = self.store.text_embedder.embed([text])[0]
-        lists = {"text": _dedupe(self.store.nearest_texts(vector, n, where))}
-        lexical = self.lexical()
-        snap = self.store.snapshot()  # the one the lexical index was built from: same document order
-        ranked = lexical.rank(text, n, lambda i: matches(snap.metadatas[i], where))
-        lists["lexical"] = [pid for pid, _ in ranked]
-        terms |= {pid: lexical.matched_terms(text, snap.position[pid]) for pid in lists["lexical"]}
+        lists = {"text": self._nearest(self._texts, [vector], n, scope)}
+        lists["lexical"] = [pid for pid, _ in scope.view.lexical.rank(text, n, scope.mask)]
         embedder = self.store.image_embedder
         if embedder is not None:
             photo_vector = embedder.embed_texts([text])[0]
-            lists["photo_text"] = _dedupe(self.store.nearest_images([photo_vector], n, where))
+            lists["photo_text"] = self._nearest(self.store.nearest_images, [photo_vector], n, scope)
         return lists
 
-    def _photo_list(self, image_path: str, n: int, where: dict | None) -> list[str]:
+    def _photo_list(self, image_path: str, n: int, scope: Scope) -> list[str]:
         embedder = self.store.image_embedder
         assert embedder is not None
         vector = embedder.embed_images([image_path])[0]
-        return _dedupe(self.store.nearest_images([vector], n, where))
+        return self._nearest(self.store.nearest_images, [vector], n, scope)
 
-    def _hits(self, evidence: Evidence, filters: Filters, top_k: int) -> list[Hit]:
-        scores = rrf(evidence.lists.values(), self.rrf_k)
-        ranked = sorted(scores, key=lambda pid: -scores[pid])[:top_k]
-        hits = []
-        for product in self.store.get(ranked):
-            reasons = filter_reasons(product, filters) + signal_reasons(product.id, evidence)
-            wanted = {x.lower() for x in filters.colors}
-            color = next((c for c in product.colors if c.lower() in wanted), None)
-            hits.append(Hit(product, round(scores[product.id], 6), tuple(reasons),
-                            self.store.image_path(product, color)))
+    def _nearest(self, query: NearestFn, vectors: Sequence[Sequence[float]], n: int,
+                 scope: Scope) -> list[str]:
+        """Dense neighbours that pass the filters: over-fetch and mask, or Chroma ``where`` when rare.
+
+        A filter most products pass is cheapest as a mask over a few more neighbours; one that only
+        a small share passes (below ``filter_where_below``) goes to Chroma's own filtered search.
+        """
+        if scope.mask is None:
+            return scope.keep(_dedupe(query(vectors, n, None)))
+        share = scope.share()
+        if share == 0.0:
+            return []
+        fetch = min(math.ceil(n / share * OVERFETCH_SLACK), self.max_overfetch)
+        if share >= self.where_below and fetch > n:
+            found = scope.keep(_dedupe(query(vectors, fetch, None)))
+            if len(found) >= n or fetch >= len(scope.view.ids):
+                return found[:n]
+        return scope.keep(_dedupe(query(vectors, n, scope.where)))
+
+    def _texts(self, vectors: Sequence[Sequence[float]], n: int, where: Where | None) -> list[Neighbour]:
+        return self.store.nearest_texts(vectors[0], n, where)
+
+    def _fuse(self, evidence: Evidence) -> dict[str, float]:
+        """Fused score per product (RRF over the lists); the place for extra ranking signals."""
+        return rrf(evidence.lists.values(), self.rrf_k)
+
+    def _hits(self, evidence: Evidence, filters: Filters, top_k: int, scope: Scope) -> list[Hit]:
+        scores = self._fuse(evidence)
+        ranked = sorted(scores, key=lambda pid: -scores[pid])
+        wanted = {x.lower() for x in filters.colors}
+        hits: list[Hit] = []
+        for start in range(0, len(ranked), top_k):
+            for product in self.store.get(ranked[start : start + top_k]):
+                if len(hits) < top_k and matches(self.store.metadata(product.id), scope.where):
+                    hits.append(self._hit(product, scores[product.id], evidence, filters, wanted))
+            if len(hits) >= top_k:
+                break
         return hits
+
+    def _hit(self, product: Product, score: float, evidence: Evidence, filters: Filters,
+             wanted_colors: set[str]) -> Hit:
+        if product.id in evidence.lists.get("lexical", ()):
+            terms = matched_terms(evidence.query, product.text_for_embedding())
+            evidence = replace(evidence, lexical_terms={product.id: terms})
+        reasons = filter_reasons(product, filters) + signal_reasons(product.id, evidence)
+        color = next((c for c in product.colors if c.lower() in wanted_colors), None)
+        return Hit(product, round(score, 6), tuple(reasons), self.store.image_path(product, color))
 
     # --- more like this ------------------------------------------------------------------------
     def similar(self, product_id: str, top_k: int = 8, filters: Filters | None = None) -> SearchResponse:
         """Products like ``product_id`` (its text vector and photo vectors), excluding itself."""
         filters = filters or Filters()
+        view = self.store.require_products()
         text_vector, photo_vectors = self.store.vectors(product_id)
         if text_vector is None:
             raise InputError(f"There is no product with id '{product_id}' in the catalog.")
-        where = where_clause(filters, (product_id,))
+        scope = Scope(view, view.mask(filters, (product_id,)), where_clause(filters, (product_id,)))
         n = max(top_k * CANDIDATE_FACTOR, MIN_CANDIDATES)
-        lists = {"similar_text": _dedupe(self.store.nearest_texts(text_vector, n, where))}
-        photo_hits = self.store.nearest_images(photo_vectors, n, where)
+        lists = {"similar_text": self._nearest(self._texts, [text_vector], n, scope)}
+        photo_hits = [nb for nb in self.store.nearest_images(photo_vectors, n, scope.where)
+                      if scope.view.allows(scope.mask, nb.product_id)]
         if photo_hits:
             lists["photo"] = _dedupe(sorted(photo_hits, key=lambda nb: -nb.similarity))
         title = next(iter(self.store.get([product_id])), None)
-        hits = self._hits(Evidence(lists), filters, top_k)
+        hits = self._hits(Evidence(lists), filters, top_k, scope)
         return SearchResponse(tuple(hits), filters, f"like {title.title if title else product_id}")
 
 

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from shopassist import __version__
 from shopassist.errors import ShopAssistError
 
-COMMAND_MODULES = ("retrieval.cli", "speech.cli", "assistant.cli", "ui.cli", "evals.cli")
+COMMAND_MODULES = ("retrieval.cli", "speech.cli", "assistant.cli", "ui.cli", "evals.cli", "evals.bench.cli")
 
 DESCRIPTION = """\
 A conversational multimodal shopping assistant.

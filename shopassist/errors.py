@@ -38,3 +38,7 @@ class AudioError(InputError):
 
 class ImageError(InputError):
     """A photo cannot be used: unreadable, corrupt, too large, or of an unsupported type."""
+
+
+class StoreBusyError(ShopAssistError):
+    """Another indexer holds the store's writer lock (one writer per store at a time)."""

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1)
     top_k: int = Field(8, ge=1, le=100)
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    filter_where_below: float = Field(
+        0.02, ge=0, le=1, description="Filters passing a smaller share of products use Chroma `where`.")
+    filter_max_overfetch: int = Field(2000, ge=1, description="Most dense neighbours fetched to filter.")
 
     # --- speech ----------------------------------------------------------------------------
     asr_backend: AsrBackend = "faster-whisper"

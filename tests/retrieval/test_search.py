@@ -155,3 +155,13 @@ def test_adding_an_image_model_later_asks_for_and_then_uses_a_reindex(
     assert (summary.indexed, summary.updated, summary.unchanged) == (0, 12, 0)
     response = Searcher(store, 60).search(SearchRequest(image_path=photo, top_k=2))
     assert response.notices == () and len(response.hits) == 2
+
+
+def test_photos_are_decoded_in_parallel_in_order(tmp_path: Path) -> None:
+    from retrieval.embed import load_images
+
+    photos = sorted((DEMO_CATALOG.parent / "images").rglob("*.jpg"))[:6]
+    images = load_images(photos, workers=3)
+    assert [im.size for im in images] == [load_images([p])[0].size for p in photos]
+    with pytest.raises(ImageError, match="not found"):
+        load_images([photos[0], tmp_path / "missing.jpg"], workers=2)

@@ -1,0 +1,185 @@
+"""One store, several users: writer lock, generations seen by running searchers, atomic reset, views."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from retrieval.filters import filter_metadata, matches, where_clause
+from retrieval.index import open_store
+from retrieval.manifest import writer_lock
+from retrieval.results import Filters, SearchRequest
+from retrieval.search import Searcher
+from retrieval.view import Columns, read_pages
+from shopassist.cli import main
+from shopassist.errors import StoreBusyError
+from shopassist.settings import DEMO_CATALOG, Settings
+from tests.retrieval.conftest import FakeTextEmbedder, demo_rows, write_catalog
+
+FILTERS = [Filters(max_price=40.0), Filters(min_price=60.0, max_price=80.0), Filters(colors=("Blue",)),
+           Filters(colors=("Red", "Yellow"), max_price=50.0), Filters(sizes=("32",)),
+           Filters(category="Women/Tops/Jackets"), Filters(category="Jackets", sizes=("M", "L"))]
+
+
+def _rows(catalog: Path) -> list[dict]:
+    return [json.loads(line) for line in catalog.read_text().splitlines()]
+
+
+def _write(catalog: Path, rows: list[dict]) -> None:
+    catalog.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+
+def test_a_second_indexer_gets_a_clear_message(settings: Settings, fake_text: FakeTextEmbedder,
+                                               small_catalog: Path, capsys: pytest.CaptureFixture) -> None:
+    store = open_store(settings)
+    with writer_lock(settings):
+        with pytest.raises(StoreBusyError, match="Another `shopassist index` is writing"):
+            store.index_catalog(small_catalog, progress=False)
+        assert main(["index", str(small_catalog), "--quiet"]) == 2
+    assert "one indexer at a time" in capsys.readouterr().err
+    assert store.count() == 0
+    assert store.index_catalog(small_catalog, progress=False).indexed == 12  # the lock was released
+
+
+def test_running_searcher_sees_a_reindexed_price_edit(settings: Settings, fake_text: FakeTextEmbedder,
+                                                     small_catalog: Path) -> None:
+    searcher = Searcher(open_store(settings), settings.rrf_k)
+    writer = open_store(settings)  # another user of the same store (like `shopassist index`)
+    writer.index_catalog(small_catalog, progress=False)
+    rows = _rows(small_catalog)
+    target = rows[0]
+    cheap = Filters(max_price=5.0)
+    assert not searcher.search(SearchRequest(target["title"], filters=cheap)).hits
+    before = searcher.search(SearchRequest(target["title"], top_k=12))
+    assert next(h for h in before.hits if h.product.id == target["id"]).product.price == target["price"]
+    rows[0]["price"] = 1.25
+    _write(small_catalog, rows)
+    assert writer.index_catalog(small_catalog, progress=False).updated == 1
+    after = searcher.search(SearchRequest(target["title"], filters=cheap))
+    assert [(h.product.id, h.product.price) for h in after.hits] == [(target["id"], 1.25)]
+    assert "price $1.25 ≤ $5" in after.hits[0].reasons
+
+
+def test_prune_is_seen_by_a_running_searcher(settings: Settings, fake_text: FakeTextEmbedder,
+                                             small_catalog: Path) -> None:
+    searcher = Searcher(open_store(settings), settings.rrf_k)
+    writer = open_store(settings)
+    writer.index_catalog(small_catalog, progress=False)
+    rows = _rows(small_catalog)
+    assert rows[11]["id"] in {h.product.id for h in searcher.search(SearchRequest(rows[11]["title"])).hits}
+    _write(small_catalog, rows[:6])
+    assert writer.index_catalog(small_catalog, progress=False, prune=True).removed == 6
+    hits = searcher.search(SearchRequest(rows[11]["title"], top_k=20)).hits
+    assert {h.product.id for h in hits} == {r["id"] for r in rows[:6]}
+
+
+def test_reset_builds_aside_and_swaps_when_complete(settings: Settings, fake_text: FakeTextEmbedder,
+                                                   small_catalog: Path, tmp_path: Path) -> None:
+    old_ids = {r["id"] for r in _rows(small_catalog)}
+    other = write_catalog(tmp_path / "other", demo_rows(20)[12:])
+    new_ids = {r["id"] for r in _rows(other)}
+    searcher = Searcher(open_store(settings), settings.rrf_k)
+    writer = open_store(settings.model_copy(update={"embed_batch_size": 3}))
+    writer.index_catalog(small_catalog, progress=False)
+    seen_during: list[set[str]] = []
+
+    def query_mid_build(batch: int, done: int) -> None:
+        seen_during.append({h.product.id for h in searcher.search(SearchRequest("shirt", top_k=30)).hits})
+
+    writer.index_catalog(other, progress=False, reset=True, on_batch=query_mid_build)
+    assert len(seen_during) == 3 and all(seen == old_ids for seen in seen_during)
+    assert {h.product.id for h in searcher.search(SearchRequest("shirt", top_k=30)).hits} == new_ids
+    assert writer.count() == searcher.store.count() == 8
+
+
+def test_interrupted_reset_leaves_the_live_store_alone(settings: Settings, fake_text: FakeTextEmbedder,
+                                                      small_catalog: Path) -> None:
+    store = open_store(settings.model_copy(update={"embed_batch_size": 5}))
+    store.index_catalog(small_catalog, progress=False)
+
+    def stop(batch: int, done: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        store.index_catalog(small_catalog, progress=False, reset=True, on_batch=stop)
+    assert store.count() == 12
+    names = [getattr(c, "name", c) for c in store._client.list_collections()]
+    assert sorted(names) == ["products-manifest", "products-text"]
+
+
+def test_indexing_another_catalog_warns(settings: Settings, fake_text: FakeTextEmbedder, small_catalog: Path,
+                                        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    other = write_catalog(tmp_path / "other", demo_rows(3))
+    store = open_store(settings)
+    assert store.catalog_warning(other) is None  # empty store
+    store.index_catalog(small_catalog, progress=False)
+    assert store.catalog_warning(small_catalog) is None
+    assert str(small_catalog.resolve()) in store.catalog_warning(other)
+    assert main(["index", str(other), "--quiet"]) == 0
+    assert "mixes two catalogs" in capsys.readouterr().err
+    assert main(["index", str(small_catalog), "--quiet", "--prune"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_a_new_process_loads_the_saved_view_instead_of_rebuilding(
+        settings: Settings, fake_text: FakeTextEmbedder, small_catalog: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    open_store(settings).index_catalog(small_catalog, progress=False)
+
+    def no_rebuild(*args: object) -> None:
+        raise AssertionError("the view should come from the saved cache")
+
+    monkeypatch.setattr("retrieval.index.build_view", no_rebuild)
+    searcher = Searcher(open_store(settings), settings.rrf_k)
+    hits = searcher.search(SearchRequest("hoodie", top_k=3)).hits
+    assert hits and "Black" in searcher.store.known_colors()
+    assert sorted(searcher.store.view().ids) == sorted(r["id"] for r in demo_rows(12))
+
+
+def test_catalog_is_read_in_pages(settings: Settings, fake_text: FakeTextEmbedder,
+                                  small_catalog: Path) -> None:
+    store = open_store(settings)
+    store.index_catalog(small_catalog, progress=False)
+    pages = list(read_pages(store._reader("text"), [], page=5))
+    assert [len(p["ids"]) for p in pages] == [5, 5, 2]
+    assert len({i for p in pages for i in p["ids"]}) == 12
+
+
+def test_column_masks_read_stock_price_and_exclusions() -> None:
+    metas = [{"in_stock": True, "price": 5.0}, {"in_stock": False, "price": 50.0}, {"color_red": True}]
+    columns = Columns.from_metadatas(metas)
+    assert list(columns.mask(Filters(in_stock=True))) == [True, False, True]
+    assert list(columns.mask(Filters(max_price=10.0))) == [True, False, False]  # no price: excluded
+    assert list(columns.mask(Filters(colors=("Red",)), exclude=[2])) == [False, False, False]
+    assert columns.mask(Filters()) is None
+
+
+@pytest.fixture
+def demo_store_fake(settings: Settings, fake_text: FakeTextEmbedder):
+    store = open_store(settings)
+    store.index_catalog(DEMO_CATALOG, progress=False)
+    return store
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+def test_column_masks_agree_with_where_clauses(demo_store_fake, filters: Filters) -> None:
+    view = demo_store_fake.view()
+    mask = view.mask(filters)
+    products = {p.id: p for p in demo_store_fake.all_products()}
+    expected = [matches(filter_metadata(products[i]), where_clause(filters)) for i in view.ids]
+    assert 0 < sum(expected) < len(expected)
+    assert list(mask) == expected
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+def test_overfetch_and_chroma_where_give_the_same_results(demo_store_fake, filters: Filters) -> None:
+    store = demo_store_fake
+    masked = Searcher(store, 60)
+    masked.where_below = 0.0
+    chroma = Searcher(store, 60)
+    chroma.where_below = 1.01
+    request = SearchRequest("jacket for the rain", filters=filters, top_k=10)
+    ids = [[h.product.id for h in s.search(request).hits] for s in (masked, chroma)]
+    assert ids[0] == ids[1] and ids[0]
