@@ -25,8 +25,9 @@ def test_unavailable_speech_gives_a_friendly_voice_reply(fake_assistant, tmp_pat
     audio = tmp_path / "q.wav"
     audio.write_bytes(b"RIFF")
     transcriber = UnavailableTranscriber("Whisper weights not found")
-    history, session = list(handlers.voice_turn(fake_assistant, transcriber, str(audio),
-                                                ShopperSession(), [], 20))[-1]
+    history, session, draft = list(handlers.voice_turn(fake_assistant, transcriber, str(audio),
+                                                       ShopperSession(), [], 20))[-1]
+    assert draft is None
     assert history == [{"role": "assistant", "content": "⚠️ Voice input is unavailable right now "
                         "(Whisper weights not found). Please type instead."}]
     assert fake_assistant.calls == []

@@ -79,7 +79,7 @@ def test_real_voice_turn_with_whisper(launched, real_assistant, settings: Settin
     subprocess.run(["espeak-ng", "-s", "140", "-w", str(wav), SPOKEN], check=True)
     transcriber = load_transcriber(settings.model_copy(update={"asr_model": "packaged:whisper-tiny.en"}))
     client = client_for(launched(real_assistant, transcriber))
-    history, _ = client.predict(handle_file(str(wav)), [], api_name="/voice")
+    history, _, _box = client.predict(handle_file(str(wav)), [], api_name="/voice")
     heard = text_of(history[:1])
     assert heard.startswith("🎤 heard: ") and "jacket" in heard.lower()
     ids = card_ids(text_of(history[-1:]))
