@@ -70,9 +70,10 @@ class Copilot:
         facts = tuple(dict.fromkeys(f for o in answered for f in o.facts))
         parts = Parts(answer=" ".join(self._phrased(o) for o in answered), products=tuple(products),
                       abstained=not answered)
-        if not answered and not (complaint or ORDER.search(message) or RETURN.search(message)):
+        if not (products or complaint or ORDER.search(message) or RETURN.search(message)):
             parts = self._suggest(message, context) or parts
         shown = [p for p in parts.products if p.id in {f.product_id for f in facts}] or list(parts.products)
+        shown = [] if parts.abstained else shown
         cited = tuple(dict.fromkeys([*(f.product_id for f in facts), *(p.id for p in shown)]))
         names = {p.id: plain(p.title) for p in shown}
         text = compose_draft(message, parts)
@@ -80,7 +81,7 @@ class Copilot:
             draft=agent_copy(text, cited),
             cited_ids=cited,
             citations=tuple(Citation(f.product_id, f.text, f.source) for f in facts),
-            cards=tuple(self._card(p) for p in shown) if not parts.abstained else (),
+            cards=tuple(self._card(p) for p in shown),
             next_actions=next_actions(message, shown, parts.abstained),
             customer_copy=customer_copy(text, names),
         )
@@ -185,7 +186,7 @@ def next_actions(message: str, products: Sequence[Product], abstained: bool) -> 
     """Suggested next steps for the agent, from what the customer asked and what the catalog holds."""
     actions = []
     if ORDER.search(message):
-        actions.append("Hand off to the orders team: order status is not in the catalog")
+        actions.append("Escalate: order status is not in the catalog")
     if COMPLAINT.search(message):
         actions.append("Log a product-quality report and offer a return or exchange")
     elif RETURN.search(message):

@@ -197,8 +197,9 @@ class LockedEngine:
         self._lock = threading.Lock()
 
     def recognise(self, samples: np.ndarray, language: str | None, prompt: str | None = None) -> Recognition:
+        hint = (prompt,) if prompt else ()  # engines without a prompt parameter stay compatible
         with self._lock:
-            return self.engine.recognise(samples, language, prompt)
+            return self.engine.recognise(samples, language, *hint)
 
 
 def heard_words(text: str) -> bool:

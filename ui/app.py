@@ -89,8 +89,8 @@ def _shopper_layout(gr: Any) -> ShopperControls:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             chatbot = gr.Chatbot(  # page script scrolls to each new reply's start (style.HEAD)
-                elem_id="sa-chat", height=640, placeholder=CHAT_PLACEHOLDER, show_label=False,
-                feedback_options=None, buttons=["copy"], autoscroll=False,
+                elem_id="sa-chat", height="58vh", min_height=320, placeholder=CHAT_PLACEHOLDER,
+                show_label=False, feedback_options=None, buttons=["copy"], autoscroll=False,
             )
             with gr.Row(elem_id="sa-quick"):
                 quick = tuple(gr.Button("", visible=False, size="sm", variant="secondary")
@@ -99,7 +99,8 @@ def _shopper_layout(gr: Any) -> ShopperControls:
                 elem_id="sa-box", file_types=None, sources=["upload"], show_label=False,
                 placeholder="Type a message or attach a photo…", file_count="single",
             )
-            audio = gr.Audio(sources=["microphone", "upload"], type="filepath", label="Ask by voice")
+            audio = gr.Audio(sources=["microphone", "upload"], type="filepath", label="Ask by voice",
+                             elem_id="sa-audio")
         with gr.Column(scale=1, min_width=280):
             gr.Markdown("### Products in the chat")
             picked = gr.Dropdown(choices=[], value=[], multiselect=True, label="Pick product(s)",

@@ -43,6 +43,7 @@ CSS = """
 #sa-chat .message-row:has(.sa-cards), #sa-chat .message-row:has(.sa-cards) .message,
 #sa-chat .message-row:has(.sa-cards) .message-content { width: 100% !important; max-width: 100% !important;
   box-sizing: border-box; }
+#sa-chat .message-row:has(.sa-cards) { margin-left: 0 !important; margin-right: 0 !important; }
 #sa-chat .sa-cards img.sa-img { max-height: none; }
 body, .gradio-container { font-family: var(--font), "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif; }
 @media (max-width: 640px) {
@@ -67,7 +68,21 @@ HEAD = """
     const key = all.length + ":" + (last.querySelector(".sa-text") ? "final" : "partial");
     if (key === lastKey) return;
     lastKey = key;
-    last.scrollIntoView({block: "start", behavior: "instant"});
+    const box = scroller(last);
+    if (box) {
+      box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 4;
+      const r = box.getBoundingClientRect();
+      if (r.top < 0 || r.top > innerHeight * 0.5) box.scrollIntoView({block: "start", behavior: "instant"});
+    } else {
+      last.scrollIntoView({block: "start", behavior: "instant"});
+    }
+  };
+  const scroller = (el) => {
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const y = getComputedStyle(p).overflowY;
+      if ((y === "auto" || y === "scroll") && p.scrollHeight > p.clientHeight) return p;
+    }
+    return null;
   };
   new MutationObserver(() => requestAnimationFrame(toStart))
     .observe(document.documentElement, {childList: true, subtree: true});

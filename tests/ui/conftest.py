@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from assistant import copilot
 from assistant.results import Citation, CopilotDraft, ProductCard, Reply
 from retrieval.catalog import Product
 from shopassist.errors import AudioError
@@ -125,10 +126,11 @@ class FakeAssistant:
         text = "Hello! Let me check."
         if found:
             text = f"Hello! You might like the {found[0].title} [{found[0].id}]."
-        return CopilotDraft(
-            draft=text, cited_ids=tuple(p.id for p in found), citations=cites,
+        cited = tuple(p.id for p in found)
+        return CopilotDraft(  # the real copilot's wording functions make both copies
+            draft=copilot.agent_copy(text, cited), cited_ids=cited, citations=cites,
             cards=tuple(to_card(p) for p in found), next_actions=("Share product link",),
-            customer_copy=text.split(" [")[0] + "." if found else text,
+            customer_copy=copilot.customer_copy(text, {p.id: p.title for p in found}),
         )
 
 
@@ -167,9 +169,10 @@ def launched(settings: Settings) -> Iterator[Callable[..., str]]:
 
     demos: list[Any] = []
 
-    def start(assistant: Any, transcriber: Any, status: str = "test status", **overrides: Any) -> str:
+    def start(assistant: Any, transcriber: Any, status: str = "test status", voice: Any = None,
+              **overrides: Any) -> str:
         app_settings = settings.model_copy(update=overrides)
-        demo = build_app(assistant, transcriber, app_settings, status)
+        demo = build_app(assistant, transcriber, app_settings, status, voice)
         demos.append(demo)
         return launch(demo, app_settings, prevent_thread_lock=True, port=free_port())
 

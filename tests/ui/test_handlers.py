@@ -108,7 +108,7 @@ def test_copilot_draft_outputs_and_thread(fake_assistant: FakeAssistant) -> None
     customer, draft, products, facts, actions, thread, session = handlers.copilot_draft(
         fake_assistant, "Do you have a hoodie?", CopilotSession())
     first = fake_assistant.search("Do you have a hoodie?")[0]
-    assert draft == f"Hello! You might like the {first.title} [{first.id}]."
+    assert draft == f"Hello! You might like the {first.title} [1]."
     assert customer == f"Hello! You might like the {first.title}."
     assert "sa-card" in products and f"<b>#{first.id}</b>" in facts
     assert actions == "- Share product link"
