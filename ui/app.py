@@ -298,7 +298,9 @@ def load_components(settings: Settings) -> Components:
         speech_error = str(e)
         transcriber = UnavailableTranscriber(speech_error)
     if products:
-        warm_turn(assistant, transcriber, f"what is the {products[0].title} made of?")
+        first = products[0]
+        kind = (first.categories or [first.title])[0].split("/")[-1]
+        warm_turn(assistant, transcriber, [f"what is the {first.title} made of?", f"show me {kind.lower()}"])
     status = status_line(gather_status(settings, assistant.searcher, speech_error))
     voice = handlers.VoiceCheck(settings.asr_confirm_confidence, ui_catalog.vocabulary(products))
     return Components(assistant, transcriber, status, voice)
@@ -307,10 +309,11 @@ def load_components(settings: Settings) -> Components:
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     """Serve at once (the page says "warming up"), load and warm the models in the background, and
     print "ready" when the first question will be answered at full speed."""
-    warmup = Warmup(lambda: load_components(settings)).start()
+    warmup = Warmup(lambda: load_components(settings))
     demo = build_app(None, None, settings, "", warmup=warmup)
     url = f"http://{host or settings.host}:{port or settings.port}"
     launch(demo, settings, prevent_thread_lock=True, host=host, port=port)
+    warmup.start()  # after the page is up: loading competes for the same cores
     print(f"ShopAssist is warming up at {url} (health: {url}/healthz)", flush=True)
     warmup.wait()
     if warmup.state == READY:

@@ -112,10 +112,12 @@ class WarmingTranscriber:
         return self.warmup.components().transcriber.transcribe(path)
 
 
-def warm_turn(assistant: Any, transcriber: Any, question: str) -> None:
-    """One real turn (and one silent recording) so lazy indexes, caches and kernels are built now."""
-    for item in assistant.stream(question, None, None):
-        del item
+def warm_turn(assistant: Any, transcriber: Any, messages: Sequence[str]) -> None:
+    """Real turns (a question and a search) and one silent recording, so lazy indexes, caches and
+    kernels are built before the first shopper arrives."""
+    for message in messages:
+        for item in assistant.stream(message, None, None):
+            del item
     engine = getattr(transcriber, "engine", None)
     if engine is not None:
         import numpy as np
