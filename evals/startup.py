@@ -89,6 +89,7 @@ def evaluate(settings: Settings, turns: int, timeout_s: float) -> dict[str, Any]
         "first_answer_s": round(latencies[0], 3), "first_question": asked[0],
         "warm_median_s": round(statistics.median(warm), 3), "warm_max_s": round(max(warm), 3),
         "warm_turns": len(warm), "catalog": str(settings.catalog), "cpu_count": os.cpu_count(),
+        "latencies_s": [round(s, 3) for s in latencies], "messages": asked,
     }
 
 
