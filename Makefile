@@ -22,12 +22,14 @@ demo: venv
 	$(VENV)/bin/shopassist index data/luma/catalog.jsonl
 	$(VENV)/bin/shopassist serve
 
-# Debian packages the tests use: espeak-ng (spoken test queries), chromium (browser test).
+# Debian packages the tests use: espeak-ng (spoken test queries), chromium (browser test),
+# fonts-wqy-zenhei (a CJK font, so Chinese messages render in the browser test).
 test-deps:
-	@command -v espeak-ng >/dev/null && command -v chromium >/dev/null || { \
+	@command -v espeak-ng >/dev/null && command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng chromium chromium-driver >/dev/null; }
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng chromium chromium-driver \
+	    fonts-wqy-zenhei fontconfig >/dev/null; }
 
 test: venv test-deps
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
 
@@ -21,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     chat = sub.add_parser(
         "chat",
         help="talk to the assistant in the terminal",
-        description="A terminal conversation; empty line or 'quit' ends it.",
+        description="A terminal conversation; 'quit' or Ctrl+D ends it (an empty line asks first).",
     )
     chat.add_argument(
         "--copilot", action="store_true", help="agent copilot: draft replies to customer messages"
@@ -55,7 +56,19 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _load(args: argparse.Namespace) -> Any:
     from assistant.session import load_assistant
 
+    quiet_progress_bars()
     return load_assistant(_settings(args))
+
+
+def quiet_progress_bars() -> None:
+    """Keep library progress bars ("Loading weights", downloads) out of the conversation."""
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # no transformers: nothing to quieten
+        return
+    hf_logging.disable_progress_bar()
 
 
 def run_ask(args: argparse.Namespace) -> int:
@@ -68,24 +81,28 @@ def run_chat(args: argparse.Namespace) -> int:
     assistant = _load(args)
     print(
         "Copilot mode: paste a customer message." if args.copilot else "Ask me about products.",
-        "Empty line or 'quit' to stop.",
+        "Type 'quit' (or Ctrl+D) to stop.",
     )
     if args.copilot:
-        chat_copilot(assistant, _lines(), print)
+        chat_copilot(assistant, lines(input), print)
     else:
-        chat_shopper(assistant, _lines(), print)
+        chat_shopper(assistant, lines(input), print)
     return 0
 
 
-def _lines() -> Iterable[str]:
+def lines(ask: Callable[[str], str]) -> Iterator[str]:
+    """The user's messages; 'quit' or end of input stops, an empty line asks before quitting."""
     while True:
         try:
-            line = input("> ").strip()
-        except EOFError:
+            line = ask("> ").strip()
+            if not line and ask("Quit the chat? [y/N] ").strip().lower() in ("y", "yes"):
+                return
+        except (EOFError, KeyboardInterrupt):
             return
-        if not line or line.lower() in QUIT:
+        if line.lower() in QUIT:
             return
-        yield line
+        if line:
+            yield line
 
 
 def chat_shopper(assistant: Any, lines: Iterable[str], out: Callable[[str], None]) -> None:

@@ -1,4 +1,6 @@
-"""Copilot mode for service agents: the same engine, a draft reply plus cited facts and next actions."""
+"""Copilot mode for service agents: the shopper engine's catalog answers, worded as a customer-service
+reply (acknowledge, answer, offer the next step), with footnotes for the agent and a customer copy
+that names products instead of showing internal ids."""
 
 from __future__ import annotations
 
@@ -8,13 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant import cards as cardlib
-from assistant.facts import plain
+from assistant.facts import format_price, plain
 from assistant.intent import OUT_OF_SCOPE, QUESTION_START, SHOPPING
 from assistant.results import Citation, CopilotDraft, ProductCard
 from assistant.state import ConversationState
-from assistant.turns import Outcome
+from assistant.turns import Outcome, best_named
 from retrieval.catalog import Product
-from retrieval.results import Hit
+from retrieval.results import Hit, SearchRequest
 
 ORDER = re.compile(
     r"\b(order|tracking|track|shipped|shipping status|delivery|delivered|arrive|package|"
@@ -25,7 +27,30 @@ RETURN = re.compile(r"\b(return|refund|money back|exchange|send (it )?back)\b", 
 SIZE = re.compile(
     r"\b(too (small|big|large|tight|loose|short|long)|doesn'?t fit|does not fit|size|fits?)\b", re.I
 )
+COMPLAINT = re.compile(
+    r"\b(leak\w*|broke|broken|damaged?|defective|faulty|ripped|torn|tears?|holes?|stain\w*|"
+    r"fell apart|falling apart|stopped working|(doesn'?t|does not|isn'?t|not) work\w*|wrong (item|size|"
+    r"colou?r)|disappoint\w*|unhappy|poor quality|complain\w*|faded|shrank|shrunk|missing)\b",
+    re.I,
+)
+SIMILAR = re.compile(r"\b(similar|something like|like (it|that|this|the)|alternatives?|instead)\b", re.I)
 CLAUSE = re.compile(r"(?<=[?.!])\s+|,\s*(?=(?:what|which|how|does|do|is|are|can|will)\b)", re.I)
+MARKER = re.compile(r"\s*\[([^\[\]\s]+)\]")
+SUGGESTIONS = 3
+
+GREETING = "Hi, thank you for getting in touch!"
+CLOSING = "Is there anything else I can help you with?"
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What the draft says, before it is worded for the agent or the customer."""
+
+    apology: str = ""
+    answer: str = ""
+    next_step: str = ""
+    products: tuple[Product, ...] = ()
+    abstained: bool = False
 
 
 @dataclass
@@ -38,18 +63,27 @@ class Copilot:
     def draft(self, message: str, thread: Sequence[str] = ()) -> CopilotDraft:
         context = " ".join([*thread[-2:], message])
         products = self._products(message, context)
-        outcomes = [self.turns.answer(q, products, ConversationState()) for q in questions(message)]
+        complaint = bool(COMPLAINT.search(message))
+        outcomes = [] if complaint else [
+            self.turns.answer(q, products, ConversationState()) for q in questions(message) if products]
         answered = [o for o in outcomes if not o.abstained]
-        abstained = not answered
         facts = tuple(dict.fromkeys(f for o in answered for f in o.facts))
-        text = " ".join(self._phrased(o) for o in answered)
-        citations = tuple(Citation(f.product_id, f.text, f.source) for f in facts)
+        parts = Parts(answer=" ".join(self._phrased(o) for o in answered), products=tuple(products),
+                      abstained=not answered)
+        if not (products or complaint or ORDER.search(message) or RETURN.search(message)):
+            parts = self._suggest(message, context) or parts
+        shown = [p for p in parts.products if p.id in {f.product_id for f in facts}] or list(parts.products)
+        shown = [] if parts.abstained else shown
+        cited = tuple(dict.fromkeys([*(f.product_id for f in facts), *(p.id for p in shown)]))
+        names = {p.id: plain(p.title) for p in shown}
+        text = compose_draft(message, parts)
         return CopilotDraft(
-            draft=compose_draft(message, text, abstained),
-            cited_ids=tuple(dict.fromkeys(f.product_id for f in facts)),
-            citations=citations,
-            cards=() if abstained else tuple(self._card(p) for p in products),
-            next_actions=next_actions(message, products, abstained),
+            draft=agent_copy(text, cited),
+            cited_ids=cited,
+            citations=tuple(Citation(f.product_id, f.text, f.source) for f in facts),
+            cards=tuple(self._card(p) for p in shown),
+            next_actions=next_actions(message, shown, parts.abstained),
+            customer_copy=customer_copy(text, names),
         )
 
     def _phrased(self, outcome: Outcome) -> str:
@@ -58,8 +92,28 @@ class Copilot:
         return self.answerer.phrased(outcome.question, outcome.facts, outcome.text, copilot=True)
 
     def _products(self, message: str, context: str) -> list[Product]:
-        """The product(s) the customer means: those named among the top hits, else the top hit."""
-        return self.turns.named_or_top(message) or self.turns.named_or_top(context)
+        """The product(s) the customer names (in the message, else the recent thread)."""
+        for text in (message, context):
+            hits = self.turns.search(SearchRequest(text=text, top_k=SUGGESTIONS * 2)).hits
+            named = best_named(text, [h.product for h in hits])
+            if named:
+                return named
+        return []
+
+    def _suggest(self, message: str, context: str) -> Parts | None:
+        """Products to suggest for a shopping request (like one in the thread when asked for similar)."""
+        query, filters = self.turns.parse(message)
+        earlier = self._products(context, context) if SIMILAR.search(message) else []
+        if earlier:
+            hits = self.turns.searcher.similar(earlier[0].id, SUGGESTIONS, filters).hits
+        elif query.strip() or filters != type(filters)():
+            hits = self.turns.search(SearchRequest(text=query, filters=filters, top_k=SUGGESTIONS)).hits
+        else:
+            return None
+        products = tuple(h.product for h in hits[:SUGGESTIONS])
+        if not products:
+            return Parts(answer="I couldn't find a match for that in our catalog right now.", abstained=True)
+        return Parts(answer=suggestion_text(products), products=products)
 
     def _card(self, product: Product) -> ProductCard:
         image = self.turns.searcher.store.image_path(product)
@@ -73,32 +127,75 @@ def questions(message: str) -> list[str]:
     return asked or [message]
 
 
-def compose_draft(message: str, answer_text: str, abstained: bool) -> str:
-    """A short, polite reply the agent can edit and send."""
-    parts = ["Hi, thanks for reaching out!"]
-    if ORDER.search(message):
-        parts.append("I'm checking your order's status with our orders team and will update you shortly.")
+def suggestion_text(products: Sequence[Product]) -> str:
+    """'Here are some options I'd suggest: the A ($x) [A1], the B ($y) [B2] and the C ($z) [C3].'"""
+    items = [f"the {plain(p.title)} ({format_price(p.price, p.currency)}) [{p.id}]" for p in products]
+    listed = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    lead = "Here is one I'd suggest" if len(items) == 1 else "Here are some options I'd suggest"
+    return f"{lead}: {listed}. Happy to share more details on any of them."
+
+
+def compose_draft(message: str, parts: Parts) -> str:
+    """Acknowledge (apologise for a problem), answer, then offer the next step; ids stay as [ID]."""
+    said = [GREETING]
+    complaint, order = bool(COMPLAINT.search(message)), bool(ORDER.search(message))
+    if complaint:
+        said.append("I'm really sorry to hear about the problem with your item: that's not the experience we "
+                    "want you to have.")
+    if order and not complaint:
+        said.append("I'm sorry for the wait. I'm checking your order's status with our orders team right now "
+                    "and will update you as soon as I hear back.")
     if OUT_OF_SCOPE.search(message) and not SHOPPING.search(message):
-        parts.append("I can help with questions about our products and your orders.")
-    elif not abstained:
-        parts.append(answer_text)
-    elif not ORDER.search(message):
-        parts.append("I'm confirming that detail with our product team and will get back to you.")
-    return " ".join(parts)
+        said.append("I can help with questions about our products and your orders.")
+    elif not parts.abstained:
+        said.append(parts.answer)
+    elif not (order or complaint):
+        said.append(parts.answer or "I'm checking that detail with our product team and will get back to you "
+                    "shortly.")
+    said += next_step_wording(message, complaint, order)
+    said.append(CLOSING)
+    return " ".join(s for s in said if s)
 
 
-def next_actions(message: str, products: Sequence, abstained: bool) -> tuple[str, ...]:
+def next_step_wording(message: str, complaint: bool, order: bool) -> list[str]:
+    """The offer the customer can act on: a return/exchange, a size swap, or the order number we need."""
+    steps = []
+    if complaint or RETURN.search(message):
+        steps.append("I can arrange a return or an exchange for you right away: just reply with your order "
+                     "number and whether you'd prefer a replacement or a refund.")
+    elif SIZE.search(message) and re.search(r"\b(too|fit)\b", message, re.I):
+        steps.append("If the size isn't right, I'm happy to exchange it for another size at no cost.")
+    if order and not complaint:
+        steps.append("If you have your order number handy, please send it over so I can look it up faster.")
+    return steps
+
+
+def agent_copy(text: str, cited: Sequence[str]) -> str:
+    """The agent's version: each ``[ID]`` becomes a footnote number ``[n]`` (n-th cited product)."""
+    number = {pid: i for i, pid in enumerate(cited, start=1)}
+    return MARKER.sub(lambda m: f" [{number[m.group(1)]}]" if m.group(1) in number else "", text)
+
+
+def customer_copy(text: str, names: dict[str, str]) -> str:
+    """The version to send: no ``[ID]`` markers (the sentences already name the products)."""
+    del names  # names are already in the wording; kept for a future link format
+    return re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", text)).strip()
+
+
+def next_actions(message: str, products: Sequence[Product], abstained: bool) -> tuple[str, ...]:
     """Suggested next steps for the agent, from what the customer asked and what the catalog holds."""
     actions = []
     if ORDER.search(message):
         actions.append("Escalate: order status is not in the catalog")
-    if RETURN.search(message):
+    if COMPLAINT.search(message):
+        actions.append("Log a product-quality report and offer a return or exchange")
+    elif RETURN.search(message):
         actions.append("Start a return or exchange in the order system")
     if SIZE.search(message):
         actions.append("Offer size exchange")
     if products and not abstained:
         linked = next((p for p in products if p.url), products[0])
         actions.append(f"Share product link: {linked.url or plain(linked.title)} [{linked.id}]")
-    if abstained and not ORDER.search(message):
+    if abstained and not (ORDER.search(message) or COMPLAINT.search(message)):
         actions.append("Check with the product team: the catalog doesn't answer this")
     return tuple(dict.fromkeys(actions))

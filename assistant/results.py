@@ -44,10 +44,15 @@ class Reply:
 
 @dataclass(frozen=True)
 class CopilotDraft:
-    """For a service agent: a draft reply, the facts behind it and suggested next actions."""
+    """For a service agent: a draft reply, the facts behind it and suggested next actions.
+
+    ``draft`` is the agent's copy (``[n]`` footnotes: the n-th cited product); ``customer_copy`` is the
+    same reply ready to send (product names, no internal markers).
+    """
 
     draft: str
     cited_ids: tuple[str, ...]
     citations: tuple[Citation, ...]
     cards: tuple[ProductCard, ...]
     next_actions: tuple[str, ...]
+    customer_copy: str = ""

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     asr_min_confidence: float = Field(
         0.2, ge=0, le=1, description="Transcripts below this confidence are not searched."
     )
+    asr_catalog_hint: bool = Field(True, description="Give Whisper the catalog's product names as a hint.")
+    asr_confirm_confidence: float = Field(
+        0.5, ge=0, le=1, description="Below this transcript confidence, show it for editing before running."
+    )
 
     # --- images ----------------------------------------------------------------------------
     max_image_pixels: int = Field(
@@ -79,6 +83,7 @@ class Settings(BaseSettings):
     sentence_cache_size: int = Field(50_000, ge=0, description="Sentence vectors kept for reuse.")
 
     # --- app -------------------------------------------------------------------------------
+    store_name: str = Field("ShopAssist", description="The store name in the shopper page's header.")
     host: str = "127.0.0.1"
     port: int = 7860
     concurrency_limit: int = Field(4, ge=1)

@@ -12,6 +12,7 @@ decoder was of its words, not whether the words are right.
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -33,6 +34,8 @@ from shopassist.settings import Settings
 from speech.audio import NOT_CAUGHT, AudioLimits, load_audio
 from speech.results import Transcript
 
+PROMPT_WORDS = 120
+
 
 @dataclass(frozen=True)
 class Recognition:
@@ -46,7 +49,8 @@ class Recognition:
 class Engine(Protocol):
     """A loaded speech model: 16 kHz mono float32 samples in, text out."""
 
-    def recognise(self, samples: np.ndarray, language: str | None) -> Recognition: ...
+    def recognise(self, samples: np.ndarray, language: str | None, prompt: str | None = None) -> Recognition:
+        ...
 
 
 @dataclass(frozen=True)
@@ -116,9 +120,10 @@ class FasterWhisperEngine:
     def __init__(self, model: Any) -> None:
         self.model = model
 
-    def recognise(self, samples: np.ndarray, language: str | None) -> Recognition:
+    def recognise(self, samples: np.ndarray, language: str | None, prompt: str | None = None) -> Recognition:
         try:
-            segments, info = self.model.transcribe(samples, language=language, vad_filter=True)
+            segments, info = self.model.transcribe(
+                samples, language=language, vad_filter=True, initial_prompt=prompt or None)
             segments = list(segments)
         except ValueError as e:
             raise InputError(f"'{language}' is not a language code Whisper knows (try en or zh).") from e
@@ -133,8 +138,8 @@ class OpenAIWhisperEngine:
     def __init__(self, model: Any, fp16: bool) -> None:
         self.model, self.fp16 = model, fp16
 
-    def recognise(self, samples: np.ndarray, language: str | None) -> Recognition:
-        result = self.model.transcribe(samples, language=language, fp16=self.fp16)
+    def recognise(self, samples: np.ndarray, language: str | None, prompt: str | None = None) -> Recognition:
+        result = self.model.transcribe(samples, language=language, fp16=self.fp16, initial_prompt=prompt)
         segments = result.get("segments", [])
         conf = confidence([(s["avg_logprob"], len(s["tokens"])) for s in segments])
         return Recognition(result["text"].strip(), result.get("language") or language or "", conf)
@@ -191,9 +196,10 @@ class LockedEngine:
         self.engine = engine
         self._lock = threading.Lock()
 
-    def recognise(self, samples: np.ndarray, language: str | None) -> Recognition:
+    def recognise(self, samples: np.ndarray, language: str | None, prompt: str | None = None) -> Recognition:
+        hint = (prompt,) if prompt else ()  # engines without a prompt parameter stay compatible
         with self._lock:
-            return self.engine.recognise(samples, language)
+            return self.engine.recognise(samples, language, *hint)
 
 
 def heard_words(text: str) -> bool:
@@ -202,10 +208,14 @@ def heard_words(text: str) -> bool:
 
 
 class Transcriber:
-    """Validates a recording, runs the shared engine, and times it."""
+    """Validates a recording, runs the shared engine, and times it.
 
-    def __init__(self, engine: Engine, limits: AudioLimits, label: str = "Whisper") -> None:
-        self.engine, self.limits, self.label = engine, limits, label
+    ``prompt`` is Whisper's initial prompt: words it should expect (e.g. :func:`catalog_prompt`).
+    """
+
+    def __init__(self, engine: Engine, limits: AudioLimits, label: str = "Whisper",
+                 prompt: str | None = None) -> None:
+        self.engine, self.limits, self.label, self.prompt = engine, limits, label, prompt
 
     def transcribe(self, path: str | Path, language: str | None = None) -> Transcript:
         """Transcribe one recording; raises :class:`AudioError` for anything a shopper must redo."""
@@ -219,7 +229,8 @@ class Transcriber:
 
     def _recognise(self, samples: np.ndarray, language: str | None) -> Recognition:
         try:
-            return self.engine.recognise(samples, language)
+            hint = (self.prompt,) if self.prompt else ()  # engines without a prompt stay compatible
+            return self.engine.recognise(samples, language, *hint)
         except ShopAssistError:
             raise
         except Exception as e:  # a runtime failure inside the model must not reach the shopper raw
@@ -245,7 +256,24 @@ def shared_engine(choice: ModelChoice, models_dir: Path) -> LockedEngine:
         return _ENGINES[choice]
 
 
-def load_transcriber(settings: Settings) -> Transcriber:
-    """A transcriber over the cached model for ``settings`` (one model per backend/model/device)."""
+def catalog_prompt(names: Sequence[str], max_words: int = PROMPT_WORDS) -> str | None:
+    """An initial prompt from product names: their distinct words, the most shared first, so Whisper
+    expects the catalog's spellings ("Kangeroo", "Stasis") instead of similar-sounding phrases.
+
+    Capped at ``max_words`` (Whisper reads at most ~224 prompt tokens); None when there are no names.
+    """
+    counts: dict[str, int] = {}
+    for name in names:
+        for word in re.findall(r"[^\W\d_][\w'-]*", name):
+            if len(word) > 2:
+                counts[word] = counts.get(word, 0) + 1
+    ranked = sorted(counts, key=lambda w: -counts[w])[:max_words]
+    return ", ".join(ranked) + "." if ranked else None
+
+
+def load_transcriber(settings: Settings, names: Sequence[str] = ()) -> Transcriber:
+    """A transcriber over the cached model for ``settings`` (one model per backend/model/device),
+    hinted with the catalog's product ``names`` when given."""
     choice = choose_model(settings)
-    return Transcriber(shared_engine(choice, settings.models_dir), audio_limits(settings), choice.label)
+    engine = shared_engine(choice, settings.models_dir)
+    return Transcriber(engine, audio_limits(settings), choice.label, catalog_prompt(names))

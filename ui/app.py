@@ -7,23 +7,38 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from shopassist.errors import AudioError, ModelUnavailableError
 from shopassist.settings import Settings
+from ui import catalog as ui_catalog
 from ui import handlers
+from ui.agent import about_panel, copilot_tab
 from ui.cards import shortlist_html
 from ui.sanitize import ContentSecurityPolicy
-from ui.state import CopilotSession, ShopperSession, session_state
-from ui.style import CSS
+from ui.state import ShopperSession, session_state
+from ui.style import CSS, HEAD
+from ui.warmup import (
+    FAILED,
+    READY,
+    WARMING,
+    Components,
+    WarmingAssistant,
+    WarmingTranscriber,
+    Warmup,
+    health,
+    warm_turn,
+)
 
 log = logging.getLogger(__name__)
 
 QUICK_REPLY_SLOTS = 4
 PICK_FIRST = "Pick a product from the list on the right first."
+WARMING_BANNER = "⏳ Warming up: loading the catalog and models. You can start typing; replies begin shortly."
+EMPTY_SEND = "Type a question or attach a photo first, then press Enter."
 CHAT_PLACEHOLDER = "Ask for a product, attach a photo, or try “waterproof jacket for women under $80”"
 
 
@@ -73,18 +88,19 @@ def _controls_update(session: ShopperSession) -> list[Any]:
 def _shopper_layout(gr: Any) -> ShopperControls:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
-            chatbot = gr.Chatbot(
-                elem_id="sa-chat", height=720, placeholder=CHAT_PLACEHOLDER, show_label=False,
-                feedback_options=None, buttons=["copy"],
+            chatbot = gr.Chatbot(  # page script scrolls to each new reply's start (style.HEAD)
+                elem_id="sa-chat", height="58vh", min_height=320, placeholder=CHAT_PLACEHOLDER,
+                show_label=False, feedback_options=None, buttons=["copy"], autoscroll=False,
             )
             with gr.Row(elem_id="sa-quick"):
                 quick = tuple(gr.Button("", visible=False, size="sm", variant="secondary")
                               for _ in range(QUICK_REPLY_SLOTS))
-            box = gr.MultimodalTextbox(
-                elem_id="sa-box", file_types=["image"], sources=["upload"], show_label=False,
+            box = gr.MultimodalTextbox(  # any file type: a non-photo is answered with why, not dropped
+                elem_id="sa-box", file_types=None, sources=["upload"], show_label=False,
                 placeholder="Type a message or attach a photo…", file_count="single",
             )
-            audio = gr.Audio(sources=["microphone", "upload"], type="filepath", label="Ask by voice")
+            audio = gr.Audio(sources=["microphone", "upload"], type="filepath", label="Ask by voice",
+                             elem_id="sa-audio")
         with gr.Column(scale=1, min_width=280):
             gr.Markdown("### Products in the chat")
             picked = gr.Dropdown(choices=[], value=[], multiselect=True, label="Pick product(s)",
@@ -108,13 +124,15 @@ class ShopperEvents:
     assistant: Any
     transcriber: Any
     max_mb: float
+    voice_check: Callable[[], handlers.VoiceCheck | None]
 
     def submit(self, value: dict[str, Any] | None, session: ShopperSession, history: list) -> Iterator[Any]:
-        """The message box: text and/or one photo; also clears the box."""
+        """The message box: text and/or one attachment; also clears the box."""
         files = (value or {}).get("files") or []
         text, image = ((value or {}).get("text") or "").strip(), (files[0] if files else None)
         if not text and not image:
-            yield history, session, None
+            _gradio().Warning(EMPTY_SEND)
+            yield history, session, value
             return
         for hist, sess in handlers.shopper_turn(self.assistant, text, image, session, history, self.max_mb):
             yield hist, sess, None
@@ -125,9 +143,13 @@ class ShopperEvents:
             yield from handlers.shopper_turn(self.assistant, text, None, session, history, self.max_mb)
 
     def voice(self, path: str | None, session: ShopperSession, history: list) -> Iterator[Any]:
-        turns = handlers.voice_turn(self.assistant, self.transcriber, path, session, history, self.max_mb)
-        for hist, sess in turns:
-            yield hist, sess, None
+        """A recording: progress, then the answer, or the transcript in the box to edit and send."""
+        gr = _gradio()
+        turns = handlers.voice_turn(self.assistant, self.transcriber, path, session, history, self.max_mb,
+                                    self.voice_check())
+        for hist, sess, draft in turns:
+            box = gr.MultimodalTextbox(value={"text": draft, "files": []}) if draft else gr.skip()
+            yield hist, sess, None, box
 
     def similar(self, ids: list[str] | None, session: ShopperSession, history: list) -> Iterator[Any]:
         yield from self._action("similar", ids, session, history)
@@ -142,7 +164,6 @@ class ShopperEvents:
             yield [*history, {"role": "assistant", "content": PICK_FIRST}], session
             return
         yield from handlers.shopper_turn(self.assistant, message, None, session, history, self.max_mb)
-
 
 def add_to_shortlist(ids: list[str] | None, session: ShopperSession) -> tuple[ShopperSession, str]:
     session = session.add_to_shortlist(tuple(ids or ()))
@@ -160,7 +181,8 @@ def _wire_shopper(c: ShopperControls, events: ShopperEvents) -> None:
     chat_in, chat_out = [c.state, c.chatbot], [c.chatbot, c.state]
     c.box.submit(events.submit, [c.box, *chat_in], [*chat_out, c.box], api_name="chat").then(**refresh)
     for event, name in ((c.audio.upload, "voice"), (c.audio.stop_recording, "voice_recording")):
-        event(events.voice, [c.audio, *chat_in], [*chat_out, c.audio], api_name=name).then(**refresh)
+        event(events.voice, [c.audio, *chat_in], [*chat_out, c.audio, c.box], api_name=name,
+              show_progress="minimal").then(**refresh)
     for i, button in enumerate(c.quick):
         button.click(events.text, [button, *chat_in], chat_out, api_name=f"quick_{i}").then(**refresh)
     for button, fn in ((c.similar, events.similar), (c.compare, events.compare)):
@@ -169,88 +191,133 @@ def _wire_shopper(c: ShopperControls, events: ShopperEvents) -> None:
     c.clear.click(clear_shortlist, [c.state], [c.state, c.shortlist], api_name="clear_shortlist")
 
 
-def _copilot_tab(gr: Any, assistant: Any) -> None:
-    state = session_state(gr, CopilotSession())
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=2):
-            message = gr.Textbox(label="Customer's message", lines=3, elem_id="sa-customer",
-                                 placeholder="Paste or type what the customer wrote…")
-            with gr.Row():
-                go = gr.Button("Draft reply", variant="primary")
-                new = gr.Button("New customer")
-            draft = gr.Textbox(label="Draft reply (edit before sending)", lines=8, interactive=True,
-                               buttons=["copy"], elem_id="sa-draft")
-            products = gr.HTML(label="Cited products")
-        with gr.Column(scale=1, min_width=280):
-            gr.Markdown("### Next actions")
-            actions = gr.Markdown()
-            gr.Markdown("### Catalog facts")
-            facts = gr.HTML()
-            gr.Markdown("### Customer thread")
-            thread = gr.Markdown(handlers.thread_markdown(()))
-
-    def on_draft(text: str, session: CopilotSession) -> tuple[Any, ...]:
-        return handlers.copilot_draft(assistant, text, session)
-
-    def on_new() -> tuple[Any, ...]:
-        return "", "", "", "", "", handlers.thread_markdown(()), CopilotSession()
-
-    outputs = [draft, products, facts, actions, thread, state]
-    go.click(on_draft, [message, state], outputs, api_name="draft")
-    message.submit(on_draft, [message, state], outputs)
-    new.click(on_new, None, [message, *outputs], api_name="new_customer")
+def header_markdown(settings: Settings) -> str:
+    """The shopper's header: the store's name and what the assistant can do (no model details)."""
+    return (
+        f"## {settings.store_name}\n"
+        "Ask in your own words, by voice, or with a photo: I find products, answer questions from the "
+        "catalog, compare items and keep a shortlist for you."
+    )
 
 
-def build_app(assistant: Any, transcriber: Any, settings: Settings, status: str) -> Any:
-    """The two-tab app (not launched). Per-session state lives in ``gr.State`` only."""
+def build_app(assistant: Any, transcriber: Any, settings: Settings, status: str,
+              voice: handlers.VoiceCheck | None = None, warmup: Warmup | None = None) -> Any:
+    """The two-tab app (not launched). Per-session state lives in ``gr.State`` only.
+
+    With ``warmup`` (see :func:`serve`) the page opens while models load: a banner says so, requests
+    wait for the warm-up, and the operator panel fills in when it is done.
+    """
     gr = _gradio()
-    with gr.Blocks(title="ShopAssist") as demo:
-        gr.Markdown("## ShopAssist: your shopping assistant", elem_id="sa-header")
-        gr.Markdown(status, elem_id="sa-status")
+    warmup = warmup or Warmup.ready_now(Components(assistant, transcriber, status, voice))
+    assistant, transcriber = WarmingAssistant(warmup), WarmingTranscriber(warmup)
+    with gr.Blocks(title=settings.store_name) as demo:
+        gr.Markdown(header_markdown(settings), elem_id="sa-header")
+        banner = gr.Markdown(WARMING_BANNER, elem_id="sa-warming", visible=warmup.state != READY)
         with gr.Tab("Shopper"):
-            events = ShopperEvents(assistant, transcriber, settings.max_upload_mb)
+            events = ShopperEvents(assistant, transcriber, settings.max_upload_mb,
+                                   lambda: warmup.components().voice)
             _wire_shopper(_shopper_layout(gr), events)
         with gr.Tab("Agent copilot"):
-            _copilot_tab(gr, assistant)
+            copilot_tab(gr, assistant)
+            about = about_panel(gr, _about_text(warmup))
+        _wire_warmup(gr, demo, warmup, banner, about)
     demo.queue(default_concurrency_limit=settings.concurrency_limit)
+    demo.sa_warmup = warmup  # read by launch() for /healthz
     return demo
+
+
+def _about_text(warmup: Warmup) -> str:
+    state = warmup.state
+    if state == READY:
+        return warmup.components().status
+    return f"Start-up failed: {warmup.error}" if state == FAILED else "Loading models…"
+
+
+def _wire_warmup(gr: Any, demo: Any, warmup: Warmup, banner: Any, about: Any) -> None:
+    """While warming, a timer polls the warm-up and hides the banner once it is done."""
+    if warmup.state == READY:
+        return
+    timer = gr.Timer(1.0)
+
+    def tick() -> tuple[Any, Any, Any]:
+        state = warmup.state
+        text = f"⚠️ The assistant could not start: {warmup.error}" if state == FAILED else WARMING_BANNER
+        return (gr.Markdown(text, visible=state != READY), _about_text(warmup),
+                gr.Timer(active=state == WARMING))
+
+    timer.tick(tick, None, [banner, about, timer], show_progress="hidden", queue=False)
+    demo.load(tick, None, [banner, about, timer], show_progress="hidden", queue=False)
+
+
+def add_health_route(demo: Any) -> None:
+    """``GET /healthz``: 200 ``{"status": "ready"}``, or 503 while warming up (or after a failed start)."""
+    from fastapi.responses import JSONResponse
+
+    warmup: Warmup = demo.sa_warmup
+
+    def healthz() -> Any:
+        code, body = health(warmup)
+        return JSONResponse(body, status_code=code)
+
+    demo.app.add_api_route("/healthz", healthz, methods=["GET"])
+    demo.app.router.routes.insert(0, demo.app.router.routes.pop())  # before Gradio's catch-all routes
 
 
 def launch(demo: Any, settings: Settings, *, prevent_thread_lock: bool = False,
            host: str | None = None, port: int | None = None) -> str:
-    """Start serving ``demo``; returns the local URL."""
+    """Start serving ``demo`` (with ``/healthz``); returns the local URL."""
     _app, url, _share = demo.launch(
         server_name=host or settings.host, server_port=port or settings.port, share=False,
-        prevent_thread_lock=prevent_thread_lock, max_file_size=int(settings.max_upload_mb * 1024 * 1024),
-        css=CSS, footer_links=[], quiet=True, show_error=False,
+        prevent_thread_lock=True, max_file_size=int(settings.max_upload_mb * 1024 * 1024),
+        css=CSS, head=HEAD, footer_links=[], quiet=True, show_error=False,
         app_kwargs={"middleware": [ContentSecurityPolicy.middleware()]},
     )
+    add_health_route(demo)
+    if not prevent_thread_lock:
+        demo.block_thread()
     return url
 
 
-def load_components(settings: Settings) -> tuple[Any, Any, str]:
-    """The real assistant, transcriber and status line (speech failing to load only disables voice)."""
+def load_components(settings: Settings) -> Components:
+    """The real assistant, transcriber (with the catalog's product names as its hint), status line and
+    voice check, warmed up by one real turn (speech failing to load only disables voice)."""
     from assistant.session import load_assistant
-    from retrieval.search import load_searcher
     from ui.status import gather_status, status_line
 
     assistant = load_assistant(settings)
+    store = assistant.searcher.store
+    products = store.all_products()
     speech_error = None
     try:
         from speech.asr import load_transcriber
 
-        transcriber: Any = load_transcriber(settings)
+        hint = ui_catalog.product_names(products) if settings.asr_catalog_hint else []
+        transcriber: Any = load_transcriber(settings, hint)
     except Exception as e:
         log.warning("speech recognition unavailable: %s", e)
         speech_error = str(e)
         transcriber = UnavailableTranscriber(speech_error)
-    status = status_line(gather_status(settings, load_searcher(settings), speech_error))
-    return assistant, transcriber, status
+    if products:
+        first = products[0]
+        kind = (first.categories or [first.title])[0].split("/")[-1]
+        warm_turn(assistant, transcriber, [f"what is the {first.title} made of?", f"show me {kind.lower()}"])
+    status = status_line(gather_status(settings, assistant.searcher, speech_error))
+    voice = handlers.VoiceCheck(settings.asr_confirm_confidence, ui_catalog.vocabulary(products))
+    return Components(assistant, transcriber, status, voice)
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    """Load the real components, print the URL, and serve until interrupted."""
-    assistant, transcriber, status = load_components(settings)
-    demo = build_app(assistant, transcriber, settings, status)
-    print(f"ShopAssist is running: open http://{host or settings.host}:{port or settings.port}", flush=True)
-    launch(demo, settings, host=host, port=port)
+    """Serve at once (the page says "warming up"), load and warm the models in the background, and
+    print "ready" when the first question will be answered at full speed."""
+    warmup = Warmup(lambda: load_components(settings))
+    demo = build_app(None, None, settings, "", warmup=warmup)
+    url = f"http://{host or settings.host}:{port or settings.port}"
+    launch(demo, settings, prevent_thread_lock=True, host=host, port=port)
+    warmup.start()  # after the page is up: loading competes for the same cores
+    print(f"ShopAssist is warming up at {url} (health: {url}/healthz)", flush=True)
+    warmup.wait()
+    if warmup.state == READY:
+        print(f"ShopAssist is ready in {warmup.seconds:.1f} s: open {url}", flush=True)
+    else:
+        print(f"ShopAssist could not start: {warmup.error}", flush=True)
+    demo.block_thread()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -77,12 +78,30 @@ def _why_html(why: Sequence[str]) -> str:
     return f'<ul class="sa-why">{items}</ul>'
 
 
-def card_html(card: ProductCard, position: int) -> str:
+def variant_titles(cards: Sequence[ProductCard]) -> list[str]:
+    """Card titles, with the variant's own options added where several cards share a title.
+
+    "Sprite Stasis Ball 75 cm" three times becomes "Sprite Stasis Ball 75 cm — Blue", "… — Pink", ...:
+    each card's single-valued colour and size, leaving out what the title already says.
+    """
+    counts = Counter(c.title.casefold() for c in cards)
+    return [variant_title(c) if counts[c.title.casefold()] > 1 else c.title for c in cards]
+
+
+def variant_title(card: ProductCard) -> str:
+    """``card.title — Colour, Size`` from the card's own single colour/size (the title when none)."""
+    options = [vals[0] for vals in (card.colors, card.sizes) if len(vals) == 1]
+    extra = [o for o in options if o.casefold() not in card.title.casefold()]
+    return f"{card.title} — {', '.join(extra)}" if extra else card.title
+
+
+def card_html(card: ProductCard, position: int | None, title: str | None = None) -> str:
     """One product card; ``position`` (1-based) is the number shown in the action controls."""
+    number = f"{position}. " if position else ""
     return (
         f'<div class="sa-card" data-product-id="{esc(card.product_id)}">'
         f"{_image_html(card)}"
-        f'<div class="sa-body"><div class="sa-title">{position}. {esc(card.title)}</div>'
+        f'<div class="sa-body"><div class="sa-title">{number}{esc(title or card.title)}</div>'
         f'<div class="sa-price">{esc(format_price(card.price, card.currency))}</div>'
         f"{_options_html('Colours', card.colors)}{_options_html('Sizes', card.sizes)}"
         f"{_why_html(card.why)}"
@@ -90,11 +109,13 @@ def card_html(card: ProductCard, position: int) -> str:
     )
 
 
-def cards_html(cards: Sequence[ProductCard]) -> str:
-    """A responsive grid of cards (empty string when there are none)."""
+def cards_html(cards: Sequence[ProductCard], numbered: bool = True) -> str:
+    """A responsive grid of cards (empty string when there are none), numbered 1.. unless not ``numbered``."""
     if not cards:
         return ""
-    body = "".join(card_html(c, i) for i, c in enumerate(cards, start=1))
+    titles = variant_titles(cards)
+    body = "".join(card_html(c, i if numbered else None, t)
+                   for i, (c, t) in enumerate(zip(cards, titles, strict=True), start=1))
     return f'<div class="sa-cards">{body}</div>'
 
 
@@ -119,6 +140,22 @@ def citations_html(citations: Sequence[Citation], expanded: bool = False) -> str
     return f'<details class="sa-cites"{state}>{summary}<ul>{items}</ul></details>'
 
 
+def footnotes_html(citations: Sequence[Citation]) -> str:
+    """The agent's footnotes: item ``n`` is the product the draft marks ``[n]``, with its cited facts."""
+    if not citations:
+        return ""
+    by_product: dict[str, list[Citation]] = {}
+    for c in citations:
+        by_product.setdefault(c.product_id, []).append(c)
+    items = "".join(
+        f"<li><b>#{esc(pid)}</b><ul>"
+        + "".join(f"<li>{esc(c.text)} <i>({esc(c.source)})</i></li>" for c in cites)
+        + "</ul></li>"
+        for pid, cites in by_product.items()
+    )
+    return f'<ol class="sa-footnotes">{items}</ol>'
+
+
 def notices_html(notices: Sequence[str]) -> str:
     return "".join(f'<div class="sa-notice">ℹ️ {esc(n)}</div>' for n in notices)
 
@@ -128,9 +165,9 @@ def shortlist_html(cards: Sequence[ProductCard]) -> str:
     if not cards:
         return '<div class="sa-shortlist sa-empty">Your shortlist is empty. Add products from the chat.</div>'
     rows = "".join(
-        f'<li><span class="sa-sl-title">{esc(c.title)}</span>'
+        f'<li><span class="sa-sl-title">{esc(title)}</span>'
         f'<span class="sa-sl-price">{esc(format_price(c.price, c.currency))}</span></li>'
-        for c in cards
+        for c, title in zip(cards, variant_titles(cards), strict=True)
     )
     priced = [c for c in cards if c.price is not None]
     total = format_price(sum(c.price for c in priced), priced[0].currency) if priced else "-"

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from assistant.grounding import shows_live_text
-from assistant.results import CopilotDraft, Reply
+from assistant.results import CopilotDraft, ProductCard, Reply
 from shopassist.errors import AudioError, ImageError, ShopAssistError
 from shopassist.settings import get_settings
+from speech.results import Transcript
 from ui import cards as ui_cards
+from ui import catalog as ui_catalog
 from ui import sanitize
 from ui.state import CopilotSession, ShopperSession, trim_history
 
@@ -27,6 +30,7 @@ AUDIO_TYPES = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".webm", ".aac", ".opus"
 GENERIC_ERROR = "Sorry, something went wrong on my side. Please try again or rephrase your request."
 VOICE_PREFIX = "🎤 heard: "
 THINKING = "…"
+TRANSCRIBING = "🎤 Listening to your recording…"
 
 
 class AssistantLike(Protocol):
@@ -70,14 +74,18 @@ def check_audio(path: str, max_mb: float) -> None:
         raise AudioError(f"That recording is larger than {max_mb:g} MB. Please send a shorter one.")
 
 
-def render_reply(reply: Reply) -> str:
-    """The assistant message: escaped text, notices, comparison table, sources, then the cards."""
+def render_reply(reply: Reply, cited: Sequence[ProductCard] = ()) -> str:
+    """The assistant message: escaped text, notices, comparison table, sources, then the cards.
+
+    ``cited`` are cards for products the answer is about but did not show (e.g. a direct question).
+    """
     parts = [
         f'<div class="sa-text">{sanitize.text_html(reply.text)}</div>',
         ui_cards.notices_html(reply.notices),
         ui_cards.comparison_html(reply.comparison),
-        ui_cards.citations_html(reply.citations),
         ui_cards.cards_html(reply.cards),
+        ui_cards.cards_html(cited, numbered=False),
+        ui_cards.citations_html(reply.citations),
     ]
     return "".join(p for p in parts if p)
 
@@ -87,7 +95,7 @@ def _user_messages(text: str, image_path: str | None) -> History:
     if image_path:
         messages.append({"role": "user", "content": {"path": image_path}})
     if text:
-        messages.append({"role": "user", "content": sanitize.text_html(text)})
+        messages.append({"role": "user", "content": text})
     return messages
 
 
@@ -99,7 +107,11 @@ def shopper_turn(
     assistant: AssistantLike, text: str, image_path: str | None, session: ShopperSession,
     history: History, max_upload_mb: float,
 ) -> Iterator[tuple[History, ShopperSession]]:
-    """One chat turn, streamed: yields the growing history, and finally the rendered reply + new session."""
+    """One chat turn, streamed: yields the growing history, and finally the rendered reply + new session.
+
+    An attachment that is not a usable photo is answered with why (never silently dropped); the
+    message is not run without it, since it usually refers to the photo.
+    """
     history = [*trim_history(history), *_user_messages(text, image_path)]
     yield history, session
     try:
@@ -117,38 +129,79 @@ def _stream_reply(
     for item in assistant.stream(text, image_path, session.conversation):
         if isinstance(item, str):
             partial += item
-            yield _assistant(history, sanitize.text_html(partial) if live else THINKING), session
+            shown = sanitize.text_html(partial) if live else THINKING
+            yield _assistant(history, f'<div class="sa-partial">{shown}</div>'), session
             continue
         reply, conversation = item
-        yield _assistant(history, render_reply(reply)), session.after_reply(reply, conversation)
+        cited = ui_catalog.cited_cards(
+            ui_catalog.store_of(assistant), reply.cited_ids, [c.product_id for c in reply.cards])
+        new_session = session.after_reply(reply, conversation, cited)
+        yield _assistant(history, render_reply(reply, cited)), new_session
         return
     raise RuntimeError("assistant stream ended without a reply")
 
 
+@dataclass(frozen=True)
+class VoiceCheck:
+    """When a transcript is run as heard, and when it is shown for editing first."""
+
+    min_confidence: float
+    catalog_words: frozenset[str] = frozenset()
+
+    def needs_confirmation(self, transcript: Transcript) -> bool:
+        """Low decoder confidence, or no word of it names anything in the catalog."""
+        unsure = transcript.confidence < self.min_confidence
+        return unsure or not ui_catalog.matches_catalog(transcript.text, self.catalog_words)
+
+
 def voice_turn(
     assistant: AssistantLike, transcriber: TranscriberLike, audio_path: str | None,
-    session: ShopperSession, history: History, max_upload_mb: float,
-) -> Iterator[tuple[History, ShopperSession]]:
-    """Transcribe a recording, show what was heard as the user message, then answer it."""
+    session: ShopperSession, history: History, max_upload_mb: float, check: VoiceCheck | None = None,
+) -> Iterator[tuple[History, ShopperSession, str | None]]:
+    """Transcribe a recording (showing progress), then answer what was heard.
+
+    Yields (history, session, draft): ``draft`` is the transcript to put in the message box for
+    editing when it is uncertain or matches nothing in the catalog, instead of running it.
+    """
     if not audio_path:
         return
+    yield _assistant(history, f'<div class="sa-partial">{TRANSCRIBING}</div>'), session, None
     try:
         check_audio(audio_path, max_upload_mb)
-        heard = transcriber.transcribe(audio_path).text.strip()
+        transcript = transcriber.transcribe(audio_path)
     except Exception as e:
-        yield _assistant(history, friendly_error(e)), session
+        yield _assistant(history, friendly_error(e)), session, None
+        return
+    heard = transcript.text.strip()
+    if check is not None and check.needs_confirmation(transcript):
+        yield _assistant(history, confirm_html(heard)), session, heard
         return
     history = [*trim_history(history), {"role": "user", "content": sanitize.text_html(VOICE_PREFIX + heard)}]
-    yield history, session
+    yield history, session, None
     try:
-        yield from _stream_reply(assistant, heard, None, session, history)
+        for hist, sess in _stream_reply(assistant, heard, None, session, history):
+            yield hist, sess, None
     except Exception as e:
-        yield _assistant(history, friendly_error(e)), session
+        yield _assistant(history, friendly_error(e)), session, None
+
+
+def confirm_html(heard: str) -> str:
+    """The "Did you mean …?" message for a transcript that was not run."""
+    return (
+        f'<div class="sa-text sa-confirm">🎤 Did you mean “{sanitize.escape(heard)}”? I wasn’t sure I heard '
+        "that right, so I put it in the message box: fix any words and press Enter to send it.</div>"
+    )
 
 
 def product_choices(session: ShopperSession) -> list[tuple[str, str]]:
-    """(label, product id) pairs for the action controls, numbered as on the cards."""
-    return [(f"{i}. {c.title}", c.product_id) for i, c in enumerate(session.last_cards, start=1)]
+    """(label, product id) pairs for the action controls: shown cards numbered as on the page, then
+    the products the last answer was about."""
+    shown = session.last_cards
+    numbered = [(f"{i}. {t}", c.product_id)
+                for i, (c, t) in enumerate(zip(shown, ui_cards.variant_titles(shown), strict=True), 1)]
+    have = {c.product_id for c in shown}
+    extra = [c for c in session.cited if c.product_id not in have]
+    return numbered + [(t, c.product_id) for c, t in zip(extra, ui_cards.variant_titles(extra), strict=True)]
 
 
 def _positions(session: ShopperSession, product_ids: Sequence[str]) -> list[int]:
@@ -161,6 +214,9 @@ def action_message(action: str, session: ShopperSession, product_ids: Sequence[s
     positions = _positions(session, product_ids)
     if action == "similar" and positions:
         return f"More like #{positions[0]}"
+    named = [c for c in session.cited if c.product_id in product_ids]
+    if action == "similar" and named:
+        return f"More like the {named[0].title}"
     if action == "compare":
         positions = positions if len(positions) >= 2 else list(range(1, min(3, len(session.last_cards)) + 1))
         if len(positions) >= 2:
@@ -170,20 +226,22 @@ def action_message(action: str, session: ShopperSession, product_ids: Sequence[s
 
 def copilot_draft(
     assistant: AssistantLike, message: str, session: CopilotSession
-) -> tuple[str, str, str, str, str, CopilotSession]:
-    """Draft, cited products (HTML), facts, next actions, thread (Markdown) and the new session."""
+) -> tuple[str, str, str, str, str, str, CopilotSession]:
+    """Customer copy, agent draft, cited products (HTML), footnoted facts (HTML), actions and thread
+    (Markdown), and the new session."""
     message = message.strip()
     if not message:
-        return "", "", "", "", thread_markdown(session.thread), session
+        return "", "", "", "", "", thread_markdown(session.thread), session
     try:
         draft = assistant.draft(message, session.thread)
     except Exception as e:
-        return friendly_error(e), "", "", "", thread_markdown(session.thread), session
+        return friendly_error(e), "", "", "", "", thread_markdown(session.thread), session
     session = session.with_message(message)
     return (
+        draft.customer_copy or draft.draft,
         draft.draft,
         ui_cards.cards_html(draft.cards),
-        ui_cards.citations_html(draft.citations, expanded=True) or "No catalog facts cited.",
+        ui_cards.footnotes_html(draft.citations) or "No catalog facts cited.",
         "\n".join(f"- {sanitize.escape(a)}" for a in draft.next_actions) or "No suggested actions.",
         thread_markdown(session.thread),
         session,

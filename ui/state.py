@@ -34,16 +34,18 @@ class ShopperSession:
     last_cards: tuple[ProductCard, ...] = ()
     suggestions: tuple[str, ...] = ()
     shortlist: tuple[ProductCard, ...] = ()
+    cited: tuple[ProductCard, ...] = ()  # products the last answer was about but did not list
 
-    def after_reply(self, reply: Reply, conversation: Any) -> ShopperSession:
+    def after_reply(self, reply: Reply, conversation: Any,
+                    cited: tuple[ProductCard, ...] = ()) -> ShopperSession:
         """After a turn: remember the newest cards (kept when a reply shows none, e.g. a question)."""
         return replace(
             self, conversation=conversation, last_cards=reply.cards or self.last_cards,
-            suggestions=reply.suggestions,
+            suggestions=reply.suggestions, cited=cited,
         )
 
     def card(self, product_id: str) -> ProductCard | None:
-        return next((c for c in self.last_cards if c.product_id == product_id), None)
+        return next((c for c in (*self.last_cards, *self.cited) if c.product_id == product_id), None)
 
     def add_to_shortlist(self, product_ids: tuple[str, ...]) -> ShopperSession:
         have = {c.product_id for c in self.shortlist}

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from assistant import copilot
 from assistant.results import Citation, CopilotDraft, ProductCard, Reply
 from retrieval.catalog import Product
 from shopassist.errors import AudioError
@@ -44,8 +45,34 @@ class FakeState:
     turns: int = 0
 
 
+class FakeStore:
+    """The product-store calls the UI makes (cards for cited products, the catalog's words)."""
+
+    def __init__(self, products: Sequence[Product]) -> None:
+        self.products = list(products)
+
+    def get(self, ids: Sequence[str]) -> list[Product]:
+        by_id = {p.id: p for p in self.products}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def image_path(self, product: Product, color: str | None = None) -> str | None:
+        return to_card(product).image_path
+
+    def all_products(self) -> list[Product]:
+        return list(self.products)
+
+
+@dataclass(frozen=True)
+class FakeSearcher:
+    store: FakeStore
+
+
 class FakeAssistant:
-    """Keyword search over the demo catalog; answers 'Found N: titles' and streams it word by word."""
+    """Keyword search over the demo catalog; answers 'Found N: titles' and streams it word by word.
+
+    A question naming a product ("what is the Chaz Kangeroo Hoodie made of?") is answered about that
+    product with no cards, as the real assistant answers direct questions.
+    """
 
     answerer = SimpleNamespace(generator=None)  # extractive: its streamed text needs no check
 
@@ -53,6 +80,10 @@ class FakeAssistant:
         self.products = list(products)
         self.fail = fail
         self.calls: list[tuple[str, str | None]] = []
+        self.searcher = FakeSearcher(FakeStore(self.products))
+
+    def named(self, text: str) -> Product | None:
+        return next((p for p in self.products if p.title.lower() in text.lower()), None)
 
     def search(self, text: str) -> list[Product]:
         words = set(WORD.findall(text.lower())) - {"for", "under", "a", "the", "me", "like", "more"}
@@ -66,6 +97,11 @@ class FakeAssistant:
         if self.fail is not None:
             raise self.fail
         state = state or FakeState()
+        named = self.named(message)
+        if named is not None and message.rstrip().endswith("?"):
+            answer = Reply(text=f"The {named.title} is listed [{named.id}].", cited_ids=(named.id,),
+                           citations=(Citation(named.id, named.title),))
+            return answer, replace(state, turns=state.turns + 1)
         found = self.search(message)
         if image_path:  # "recognise" a catalog photo by its file name (mh01-gray_main.jpg -> MH01)
             stem = Path(image_path).stem.split("-")[0].upper()
@@ -87,23 +123,27 @@ class FakeAssistant:
             raise self.fail
         found = self.search(customer_message)
         cites = tuple(Citation(p.id, p.description.split(".")[0]) for p in found)
-        return CopilotDraft(
-            draft=f"Hello! You might like the {found[0].title}." if found else "Hello! Let me check.",
-            cited_ids=tuple(p.id for p in found), citations=cites,
+        text = "Hello! Let me check."
+        if found:
+            text = f"Hello! You might like the {found[0].title} [{found[0].id}]."
+        cited = tuple(p.id for p in found)
+        return CopilotDraft(  # the real copilot's wording functions make both copies
+            draft=copilot.agent_copy(text, cited), cited_ids=cited, citations=cites,
             cards=tuple(to_card(p) for p in found), next_actions=("Share product link",),
+            customer_copy=copilot.customer_copy(text, {p.id: p.title for p in found}),
         )
 
 
 class FakeTranscriber:
-    """Hears ``text`` in any existing audio file; raises AudioError for anything else."""
+    """Hears ``text`` (with ``confidence``) in any audio file; raises AudioError for anything else."""
 
-    def __init__(self, text: str) -> None:
-        self.text = text
+    def __init__(self, text: str, confidence: float = 0.9) -> None:
+        self.text, self.confidence = text, confidence
 
     def transcribe(self, path: str | Path) -> Transcript:
         if Path(path).suffix.lower() not in {".wav", ".flac", ".mp3", ".ogg"}:
             raise AudioError("That file is not a recording I can use. Please send WAV, MP3 or FLAC audio.")
-        return Transcript(self.text, "en", 0.9, 1.0)
+        return Transcript(self.text, "en", self.confidence, 1.0)
 
 
 @pytest.fixture(scope="session")
@@ -129,9 +169,10 @@ def launched(settings: Settings) -> Iterator[Callable[..., str]]:
 
     demos: list[Any] = []
 
-    def start(assistant: Any, transcriber: Any, status: str = "test status", **overrides: Any) -> str:
+    def start(assistant: Any, transcriber: Any, status: str = "test status", voice: Any = None,
+              **overrides: Any) -> str:
         app_settings = settings.model_copy(update=overrides)
-        demo = build_app(assistant, transcriber, app_settings, status)
+        demo = build_app(assistant, transcriber, app_settings, status, voice)
         demos.append(demo)
         return launch(demo, app_settings, prevent_thread_lock=True, port=free_port())
 

@@ -60,7 +60,7 @@ def test_voice_turn_shows_what_was_heard(launched, fake_assistant: FakeAssistant
     if not JFK.exists():
         pytest.skip(f"recording not found: {JFK}")
     client = client_for(launched(fake_assistant, FakeTranscriber("yoga bra")))
-    history, _ = client.predict(handle_file(str(JFK)), [], api_name="/voice")
+    history, _, _box = client.predict(handle_file(str(JFK)), [], api_name="/voice")
     assert text_of(history[:1]) == "🎤 heard: yoga bra"
     assert fake_assistant.calls == [("yoga bra", None)]
     assert "sa-card" in text_of(history[-1:])
@@ -79,8 +79,10 @@ def test_sessions_are_isolated_and_shortlist_works(launched, fake_assistant: Fak
 
 def test_copilot_draft_endpoint(launched, fake_assistant: FakeAssistant) -> None:
     client = client_for(launched(fake_assistant, FakeTranscriber("unused")))
-    draft, products, facts, actions, thread = client.predict("Do you sell hoodies?", api_name="/draft")
-    assert draft.startswith("Hello! You might like the ")
+    customer, draft, products, facts, actions, thread = client.predict("Do you sell hoodies?",
+                                                                       api_name="/draft")
+    assert draft.startswith("Hello! You might like the ") and draft.endswith(" [1].")
+    assert customer == draft.removesuffix(" [1].") + "."
     assert "sa-card" in products and "Share product link" in actions
     assert thread == "1. Do you sell hoodies?"
 

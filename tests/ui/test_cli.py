@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 import pytest
 
@@ -25,8 +26,36 @@ def test_unavailable_speech_gives_a_friendly_voice_reply(fake_assistant, tmp_pat
     audio = tmp_path / "q.wav"
     audio.write_bytes(b"RIFF")
     transcriber = UnavailableTranscriber("Whisper weights not found")
-    history, session = list(handlers.voice_turn(fake_assistant, transcriber, str(audio),
-                                                ShopperSession(), [], 20))[-1]
+    history, session, draft = list(handlers.voice_turn(fake_assistant, transcriber, str(audio),
+                                                       ShopperSession(), [], 20))[-1]
+    assert draft is None
     assert history == [{"role": "assistant", "content": "⚠️ Voice input is unavailable right now "
                         "(Whisper weights not found). Please type instead."}]
     assert fake_assistant.calls == []
+
+
+def test_terminal_chat_asks_before_quitting_on_an_empty_line() -> None:
+    from assistant.cli import lines
+
+    answers = iter(["hoodie", "", "n", "in blue", "", "y", "never read"])
+    assert list(lines(lambda prompt: next(answers))) == ["hoodie", "in blue"]
+    answers = iter(["hoodie", "quit", "never read"])
+    assert list(lines(lambda prompt: next(answers))) == ["hoodie"]
+
+    def eof(prompt: str) -> str:
+        raise EOFError
+
+    assert list(lines(eof)) == []
+
+
+def test_terminal_chat_hides_library_progress_bars(monkeypatch) -> None:
+    from transformers.utils import logging as hf_logging
+
+    from assistant.cli import quiet_progress_bars
+
+    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if k != "TQDM_DISABLE"})
+    hf_logging.enable_progress_bar()
+    quiet_progress_bars()
+    assert not hf_logging.is_progress_bar_enabled()
+    assert os.environ["TQDM_DISABLE"] == "1"
+    hf_logging.enable_progress_bar()

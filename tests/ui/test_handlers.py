@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from assistant.results import ProductCard
 from shopassist.errors import ModelUnavailableError
+from ui import cards as ui_cards
+from ui import catalog as ui_catalog
 from ui import handlers
 from ui.state import CopilotSession, ShopperSession
 from ui.status import PHOTO_SEARCH_NOTICE, StatusParts, status_line
@@ -22,7 +25,7 @@ def test_text_turn_streams_then_renders_cards(fake_assistant: FakeAssistant) -> 
     steps = list(handlers.shopper_turn(fake_assistant, "hoodie", None, ShopperSession(), [], 20))
     assert steps[0][0] == [{"role": "user", "content": "hoodie"}]
     partial = [h[-1]["content"] for h, _ in steps[1:-1]]
-    assert len(partial) > 1 and partial[0] == "Found "  # streamed word by word
+    assert len(partial) > 1 and partial[0] == '<div class="sa-partial">Found </div>'  # streamed word by word
     history, session = steps[-1]
     final = history[-1]["content"]
     assert history[-1]["role"] == "assistant"
@@ -67,8 +70,10 @@ def test_voice_turn_shows_transcript_then_answers(fake_assistant: FakeAssistant,
     audio.write_bytes(b"RIFF")
     steps = list(handlers.voice_turn(fake_assistant, FakeTranscriber(" hoodie "), str(audio),
                                      ShopperSession(), [], 20))
-    history, _ = steps[-1]
-    assert history[0] == {"role": "user", "content": "🎤 heard: hoodie"}
+    progress = f'<div class="sa-partial">{handlers.TRANSCRIBING}</div>'
+    assert steps[0][0] == [{"role": "assistant", "content": progress}]
+    history, _, draft = steps[-1]
+    assert draft is None and history[0] == {"role": "user", "content": "🎤 heard: hoodie"}
     assert "sa-card" in history[-1]["content"]
     bad = last(handlers.voice_turn(fake_assistant, FakeTranscriber("x"), str(tmp_path / "q.txt"),
                                    ShopperSession(), [], 20))
@@ -100,10 +105,12 @@ def test_two_sessions_do_not_share_state(fake_assistant: FakeAssistant) -> None:
 
 
 def test_copilot_draft_outputs_and_thread(fake_assistant: FakeAssistant) -> None:
-    draft, products, facts, actions, thread, session = handlers.copilot_draft(
+    customer, draft, products, facts, actions, thread, session = handlers.copilot_draft(
         fake_assistant, "Do you have a hoodie?", CopilotSession())
-    assert draft.startswith("Hello! You might like the ")
-    assert "sa-card" in products and "<b>[" in facts
+    first = fake_assistant.search("Do you have a hoodie?")[0]
+    assert draft == f"Hello! You might like the {first.title} [1]."
+    assert customer == f"Hello! You might like the {first.title}."
+    assert "sa-card" in products and f"<b>#{first.id}</b>" in facts
     assert actions == "- Share product link"
     assert thread == "1. Do you have a hoodie?" and session.thread == ("Do you have a hoodie?",)
     *_, thread, session = handlers.copilot_draft(fake_assistant, "size M?", session)
@@ -134,3 +141,47 @@ def test_quick_reply_updates_hide_unused_slots() -> None:
         {"value": "", "visible": False},
         {"value": "", "visible": False},
     ]
+
+
+def test_low_confidence_voice_turn_is_shown_for_editing_not_run(fake_assistant, tmp_path: Path) -> None:
+    audio = tmp_path / "q.wav"
+    audio.write_bytes(b"RIFF")
+    check = handlers.VoiceCheck(0.5, ui_catalog.vocabulary(fake_assistant.products))
+    unsure = FakeTranscriber("hoodie in blue", confidence=0.3)
+    history, _, draft = last(handlers.voice_turn(fake_assistant, unsure, str(audio), ShopperSession(), [], 20,
+                                                 check))
+    assert draft == "hoodie in blue" and fake_assistant.calls == []
+    assert "Did you mean “hoodie in blue”?" in history[-1]["content"]
+    off_catalog = FakeTranscriber("thus there shall the elementary", confidence=0.95)
+    _, _, draft = last(handlers.voice_turn(fake_assistant, off_catalog, str(audio), ShopperSession(), [], 20,
+                                           check))
+    assert draft == "thus there shall the elementary" and fake_assistant.calls == []
+    sure = FakeTranscriber("hoodie", confidence=0.95)
+    history, _, draft = last(handlers.voice_turn(fake_assistant, sure, str(audio), ShopperSession(), [], 20,
+                                                 check))
+    assert draft is None and fake_assistant.calls == [("hoodie", None)]
+    assert "sa-card" in history[-1]["content"]
+
+
+def test_direct_question_shows_the_products_card_and_it_can_be_shortlisted(fake_assistant) -> None:
+    product = fake_assistant.products[0]
+    question = f"what is the {product.title} made of?"
+    history, session = last(handlers.shopper_turn(fake_assistant, question, None, ShopperSession(), [], 20))
+    reply = history[-1]["content"]
+    assert f'data-product-id="{product.id}"' in reply and reply.count('class="sa-card"') == 1
+    assert (product.title, product.id) in handlers.product_choices(session)
+    assert session.add_to_shortlist((product.id,)).shortlist[0].product_id == product.id
+    assert handlers.action_message("similar", session, [product.id]) == f"More like the {product.title}"
+
+
+def test_cards_sharing_a_title_show_their_own_options() -> None:
+    def card(pid: str, color: str) -> ProductCard:
+        return ProductCard(pid, "Sprite Stasis Ball 75 cm", 32.0, "USD", None, (color,), ("75 cm",))
+
+    cards = [card("b", "Blue"), card("p", "Pink"), ProductCard("x", "Other", 1.0, "USD", None)]
+    assert ui_cards.variant_titles(cards) == [
+        "Sprite Stasis Ball 75 cm — Blue", "Sprite Stasis Ball 75 cm — Pink", "Other"]
+    html = ui_cards.cards_html(cards)
+    assert "1. Sprite Stasis Ball 75 cm — Blue" in html and "2. Sprite Stasis Ball 75 cm — Pink" in html
+    shirts = [ProductCard(p, "Tee", 9.0, "USD", None, (), (s,)) for p, s in (("s", "S"), ("m", "M"))]
+    assert ui_cards.variant_titles(shirts) == ["Tee — S", "Tee — M"]

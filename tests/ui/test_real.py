@@ -79,7 +79,7 @@ def test_real_voice_turn_with_whisper(launched, real_assistant, settings: Settin
     subprocess.run(["espeak-ng", "-s", "140", "-w", str(wav), SPOKEN], check=True)
     transcriber = load_transcriber(settings.model_copy(update={"asr_model": "packaged:whisper-tiny.en"}))
     client = client_for(launched(real_assistant, transcriber))
-    history, _ = client.predict(handle_file(str(wav)), [], api_name="/voice")
+    history, _, _box = client.predict(handle_file(str(wav)), [], api_name="/voice")
     heard = text_of(history[:1])
     assert heard.startswith("🎤 heard: ") and "jacket" in heard.lower()
     ids = card_ids(text_of(history[-1:]))
@@ -126,3 +126,27 @@ def test_real_card_actions_more_like_and_compare(launched, real_assistant, catal
     assert text_of(history[-2:-1]) == "Compare #1 and #2"
     header = f"<th></th><th>{esc(catalog[shown[0]].title)}</th><th>{esc(catalog[shown[1]].title)}</th>"
     assert '<table class="sa-compare">' in table and header in table
+
+
+def test_real_direct_question_shows_the_products_card(real_assistant) -> None:
+    from ui import handlers
+    from ui.state import ShopperSession
+
+    turns = handlers.shopper_turn(real_assistant, "what is the Chaz Kangeroo Hoodie made of?", None,
+                                  ShopperSession(), [], 20)
+    history, session = list(turns)[-1]
+    reply = history[-1]["content"]
+    assert card_ids(reply) == ["MH01"] and "Wool" in reply
+    assert ("Chaz Kangeroo Hoodie", "MH01") in handlers.product_choices(session)
+
+
+def test_real_copilot_drafts_read_as_customer_service(real_assistant) -> None:
+    complaint = real_assistant.draft("My new rain jacket leaks at the seams after a week, I'm disappointed.")
+    assert "sorry" in complaint.customer_copy.lower() and "return or an exchange" in complaint.customer_copy
+    assert any("return or exchange" in a for a in complaint.next_actions)
+    request = real_assistant.draft("Do you have a waterproof jacket for women?")
+    assert request.cards and all(c.title in request.customer_copy for c in request.cards)
+    assert not re.search(r"\[[^\]]*\]", request.customer_copy)  # no [id] or [n] markers for the customer
+    assert "[1]" in request.draft and request.cited_ids[0] == request.cards[0].product_id
+    order = real_assistant.draft("Where is my order? It should have arrived on Monday.")
+    assert "orders team" in order.customer_copy and "order number" in order.customer_copy

@@ -1,0 +1,134 @@
+"""Fast start: the server answers at once and says "warming up" while the models load in the
+background; ``/healthz`` says ``warming``, ``ready`` or ``failed``. A warm-up turn runs before
+``ready`` so the first shopper's question is as fast as later ones."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shopassist.errors import ModelUnavailableError
+from ui.handlers import VoiceCheck
+
+log = logging.getLogger(__name__)
+
+WARMING = "warming"
+READY = "ready"
+FAILED = "failed"
+STILL_WARMING = "I'm still getting ready (loading the catalog and models). Please try again in a moment."
+
+
+@dataclass(frozen=True)
+class Components:
+    """Everything a request needs, loaded once."""
+
+    assistant: Any
+    transcriber: Any
+    status: str
+    voice: VoiceCheck | None = None
+
+
+class Warmup:
+    """Runs ``load`` in a background thread; requests wait for it (up to ``wait_s``)."""
+
+    def __init__(self, load: Callable[[], Components], wait_s: float = 120.0) -> None:
+        self._load, self.wait_s = load, wait_s
+        self._done = threading.Event()
+        self._components: Components | None = None
+        self.error: str | None = None
+        self.started = time.monotonic()
+        self.seconds: float | None = None
+
+    @classmethod
+    def ready_now(cls, components: Components) -> Warmup:
+        """A warm-up that is already done (tests, or components loaded by the caller)."""
+        warm = cls(lambda: components)
+        warm.run()
+        return warm
+
+    def start(self) -> Warmup:
+        threading.Thread(target=self.run, name="shopassist-warmup", daemon=True).start()
+        return self
+
+    def run(self) -> None:
+        try:
+            self._components = self._load()
+        except Exception as e:  # the page must say why instead of hanging
+            log.exception("start-up failed")
+            self.error = str(e) or type(e).__name__
+        finally:
+            self.seconds = time.monotonic() - self.started
+            self._done.set()
+
+    @property
+    def state(self) -> str:
+        if not self._done.is_set():
+            return WARMING
+        return READY if self._components is not None else FAILED
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    def components(self) -> Components:
+        """The loaded components; raises a user-safe error while warming or after a failed start."""
+        self._done.wait(self.wait_s)
+        if self._components is not None:
+            return self._components
+        if self.error:
+            raise ModelUnavailableError(f"The assistant could not start ({self.error}).")
+        raise ModelUnavailableError(STILL_WARMING)
+
+
+class WarmingAssistant:
+    """The assistant as seen by the app before it has loaded: each call waits for the warm-up."""
+
+    def __init__(self, warmup: Warmup) -> None:
+        self.warmup = warmup
+
+    @property
+    def answerer(self) -> Any:  # read by assistant.grounding.shows_live_text
+        return getattr(self.warmup.components().assistant, "answerer", None)
+
+    @property
+    def searcher(self) -> Any:
+        return getattr(self.warmup.components().assistant, "searcher", None)
+
+    def stream(self, message: str, image_path: str | None, state: Any) -> Iterator[Any]:
+        return self.warmup.components().assistant.stream(message, image_path, state)
+
+    def draft(self, customer_message: str, thread: Sequence[str] = ()) -> Any:
+        return self.warmup.components().assistant.draft(customer_message, thread)
+
+
+class WarmingTranscriber:
+    def __init__(self, warmup: Warmup) -> None:
+        self.warmup = warmup
+
+    def transcribe(self, path: Any) -> Any:
+        return self.warmup.components().transcriber.transcribe(path)
+
+
+def warm_turn(assistant: Any, transcriber: Any, messages: Sequence[str]) -> None:
+    """Real turns (a question and a search) and one silent recording, so lazy indexes, caches and
+    kernels are built before the first shopper arrives."""
+    for message in messages:
+        for item in assistant.stream(message, None, None):
+            del item
+    engine = getattr(transcriber, "engine", None)
+    if engine is not None:
+        import numpy as np
+
+        engine.recognise(np.zeros(16_000, dtype=np.float32), None)
+
+
+def health(warmup: Warmup) -> tuple[int, dict[str, Any]]:
+    """``/healthz``: HTTP status and body (200 ready; 503 warming or failed)."""
+    state = warmup.state
+    body: dict[str, Any] = {"status": state}
+    if warmup.seconds is not None:
+        body["startup_s"] = round(warmup.seconds, 2)
+    return (200 if state == READY else 503), body
