@@ -95,7 +95,7 @@ def _user_messages(text: str, image_path: str | None) -> History:
     if image_path:
         messages.append({"role": "user", "content": {"path": image_path}})
     if text:
-        messages.append({"role": "user", "content": text})
+        messages.append({"role": "user", "content": sanitize.text_html(text)})
     return messages
 
 
@@ -238,8 +238,8 @@ def copilot_draft(
         return friendly_error(e), "", "", "", "", thread_markdown(session.thread), session
     session = session.with_message(message)
     return (
-        draft.customer_copy or draft.draft,
-        draft.draft,
+        sanitize.plain(draft.customer_copy or draft.draft),
+        sanitize.plain(draft.draft),
         ui_cards.cards_html(draft.cards),
         ui_cards.footnotes_html(draft.citations) or "No catalog facts cited.",
         "\n".join(f"- {sanitize.escape(a)}" for a in draft.next_actions) or "No suggested actions.",

@@ -31,7 +31,7 @@ def test_index_says_when_the_chroma_server_goes_away(settings: Settings, tmp_pat
     def gone(*args, **kwargs):
         raise httpx.ConnectError("[Errno 111] Connection refused")
 
-    store = SimpleNamespace(index_catalog=gone, reset=gone)
+    store = SimpleNamespace(index_catalog=gone, reset=gone, catalog_warning=lambda catalog: None)
     monkeypatch.setattr("retrieval.index.open_store", lambda s: store)
     catalog = write_catalog(tmp_path / "c", demo_rows(1))
     assert cli.main(["index", str(catalog), "--quiet"]) == 2
@@ -55,7 +55,8 @@ def test_catalog_escape_sequences_never_reach_the_terminal(settings: Settings, m
 def test_allow_outside_images_flag_is_opt_in(settings: Settings, tmp_path: Path, monkeypatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     seen = []
-    store = SimpleNamespace(index_catalog=lambda *a, **k: IndexSummary(), count=lambda: 0)
+    store = SimpleNamespace(index_catalog=lambda *a, **k: IndexSummary(), count=lambda: 0,
+                            catalog_warning=lambda catalog: None)
     monkeypatch.setattr("retrieval.index.open_store", lambda s: seen.append(s.allow_outside_images) or store)
     catalog = write_catalog(tmp_path / "c", demo_rows(1))
     for flags in ([], ["--allow-outside-images"]):
