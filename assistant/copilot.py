@@ -5,23 +5,20 @@ that names products instead of showing internal ids."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from assistant import cards as cardlib
 from assistant.facts import format_price, plain
-from assistant.intent import OUT_OF_SCOPE, QUESTION_START, SHOPPING
 from assistant.results import Citation, CopilotDraft, ProductCard
 from assistant.state import ConversationState
 from assistant.turns import Outcome, best_named
 from retrieval.catalog import Product
 from retrieval.results import Hit, SearchRequest
 
-ORDER = re.compile(
-    r"\b(order|tracking|track|shipped|shipping status|delivery|delivered|arrive|package|"
-    r"parcel|where is my)\b",
-    re.I,
+ESCALATE = (
+    "Escalate to customer service: orders, returns, delivery, payment and accounts are not in the catalog"
 )
 RETURN = re.compile(r"\b(return|refund|money back|exchange|send (it )?back)\b", re.I)
 SIZE = re.compile(
@@ -51,26 +48,33 @@ class Parts:
     next_step: str = ""
     products: tuple[Product, ...] = ()
     abstained: bool = False
+    handoff: bool = False  # the planner handed a clause off (orders, returns, delivery, payment, account)
+    declined: bool = False  # every clause is off-topic
 
 
 @dataclass
 class Copilot:
-    """Drafts for an agent: catalog answers via the shopper engine; order matters flagged to escalate."""
+    """Drafts for an agent: catalog answers via the shopper engine; clauses the planner hands off escalate."""
 
     turns: Any
     answerer: Any
+    intent: Callable[[str], str]  # the planner's label for a clause ("ask", "handoff", "decline", ...)
 
     def draft(self, message: str, thread: Sequence[str] = ()) -> CopilotDraft:
         context = " ".join([*thread[-2:], message])
         products = self._products(message, context)
         complaint = bool(COMPLAINT.search(message))
+        labels = {q: self.intent(q) for q in questions(message)}
+        handoff = any("handoff" in label for label in labels.values())
+        declined = all(label == "decline" for label in labels.values())
+        asked = [q for q, label in labels.items() if "handoff" not in label and label != "decline"]
         outcomes = [] if complaint else [
-            self.turns.answer(q, products, ConversationState()) for q in questions(message) if products]
+            self.turns.answer(q, products, ConversationState()) for q in asked if products]
         answered = [o for o in outcomes if not o.abstained]
         facts = tuple(dict.fromkeys(f for o in answered for f in o.facts))
         parts = Parts(answer=" ".join(self._phrased(o) for o in answered), products=tuple(products),
-                      abstained=not answered)
-        if not (products or complaint or ORDER.search(message) or RETURN.search(message)):
+                      abstained=not answered, handoff=handoff, declined=declined)
+        if not (products or complaint or handoff or declined or RETURN.search(message)):
             parts = self._suggest(message, context) or parts
         shown = [p for p in parts.products if p.id in {f.product_id for f in facts}] or list(parts.products)
         shown = [] if parts.abstained else shown
@@ -82,7 +86,7 @@ class Copilot:
             cited_ids=cited,
             citations=tuple(Citation(f.product_id, f.text, f.source) for f in facts),
             cards=tuple(self._card(p) for p in shown),
-            next_actions=next_actions(message, shown, parts.abstained),
+            next_actions=next_actions(message, shown, parts.abstained, parts.handoff),
             customer_copy=customer_copy(text, names),
         )
 
@@ -123,7 +127,7 @@ class Copilot:
 def questions(message: str) -> list[str]:
     """The questions in a customer's message (each answered on its own), or the whole message."""
     parts = [p.strip() for p in CLAUSE.split(message) if p and p.strip()]
-    asked = [p for p in parts if p.endswith("?") or QUESTION_START.search(p)]
+    asked = [p for p in parts if p.endswith("?")]
     return asked or [message]
 
 
@@ -138,14 +142,14 @@ def suggestion_text(products: Sequence[Product]) -> str:
 def compose_draft(message: str, parts: Parts) -> str:
     """Acknowledge (apologise for a problem), answer, then offer the next step; ids stay as [ID]."""
     said = [GREETING]
-    complaint, order = bool(COMPLAINT.search(message)), bool(ORDER.search(message))
+    complaint, order = bool(COMPLAINT.search(message)), parts.handoff
     if complaint:
         said.append("I'm really sorry to hear about the problem with your item: that's not the experience we "
                     "want you to have.")
     if order and not complaint:
         said.append("I'm sorry for the wait. I'm checking your order's status with our orders team right now "
                     "and will update you as soon as I hear back.")
-    if OUT_OF_SCOPE.search(message) and not SHOPPING.search(message):
+    if parts.declined:
         said.append("I can help with questions about our products and your orders.")
     elif not parts.abstained:
         said.append(parts.answer)
@@ -182,11 +186,13 @@ def customer_copy(text: str, names: dict[str, str]) -> str:
     return re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", text)).strip()
 
 
-def next_actions(message: str, products: Sequence[Product], abstained: bool) -> tuple[str, ...]:
+def next_actions(
+    message: str, products: Sequence[Product], abstained: bool, handoff: bool = False
+) -> tuple[str, ...]:
     """Suggested next steps for the agent, from what the customer asked and what the catalog holds."""
     actions = []
-    if ORDER.search(message):
-        actions.append("Escalate: order status is not in the catalog")
+    if handoff:
+        actions.append(ESCALATE)
     if COMPLAINT.search(message):
         actions.append("Log a product-quality report and offer a return or exchange")
     elif RETURN.search(message):
@@ -196,6 +202,6 @@ def next_actions(message: str, products: Sequence[Product], abstained: bool) -> 
     if products and not abstained:
         linked = next((p for p in products if p.url), products[0])
         actions.append(f"Share product link: {linked.url or plain(linked.title)} [{linked.id}]")
-    if abstained and not (ORDER.search(message) or COMPLAINT.search(message)):
+    if abstained and not (handoff or COMPLAINT.search(message)):
         actions.append("Check with the product team: the catalog doesn't answer this")
     return tuple(dict.fromkeys(actions))

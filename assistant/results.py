@@ -30,7 +30,8 @@ class Citation:
 
 @dataclass(frozen=True)
 class Reply:
-    """One assistant turn: text, cited product ids and facts, cards, quick replies, notices."""
+    """One assistant turn: text, cited product ids and facts, cards, quick replies, notices, and the names
+    of the actions the turn executed, in order (see :mod:`assistant.actions`)."""
 
     text: str
     cited_ids: tuple[str, ...] = ()
@@ -40,6 +41,7 @@ class Reply:
     notices: tuple[str, ...] = ()
     abstained: bool = False
     comparison: tuple[tuple[str, ...], ...] = field(default=())
+    actions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

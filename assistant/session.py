@@ -1,5 +1,6 @@
-"""The assistant session: a LangChain Runnable pipeline classify -> act (retrieve + ground) -> phrase ->
-structure, pure with respect to the conversation state (state in, new state out).
+"""The assistant session: a LangChain Runnable pipeline plan -> act (the executor runs the plan's
+actions: retrieve + ground) -> phrase -> structure, pure with respect to the conversation state
+(state in, new state out).
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ from typing import Any
 
 from langchain_core.runnables import RunnableLambda
 
+from assistant.actions import Plan
 from assistant.copilot import Copilot
+from assistant.executor import Executor
 from assistant.grounding import GroundedAnswerer
-from assistant.intent import Turn, classify
+from assistant.planner import NGRAM, IntentClassifier, Planner, ngram_encoder
 from assistant.results import Citation, CopilotDraft, Reply
+from assistant.slots import SlotReader
 from assistant.state import ConversationState
 from assistant.turns import Outcome, Turns
+from assistant.vocab import Vocabulary
 from shopassist.errors import InputError
 from shopassist.settings import Settings, get_settings
 
@@ -24,12 +29,14 @@ MAX_MESSAGE_CHARS = 2000
 
 @dataclass(frozen=True)
 class Step:
-    """What flows through the pipeline: the turn, the state it started from, and the outcome so far."""
+    """What flows through the pipeline: message, plan, the state it started from, the outcome so far."""
 
-    turn: Turn
+    message: str
+    plan: Plan
     state: ConversationState
     outcome: Outcome | None = None
     text: str | None = None
+    actions: tuple[str, ...] = ()
 
 
 class Assistant:
@@ -50,7 +57,16 @@ class Assistant:
             self.settings.top_k,
             self.answerer.sees_images,
         )
-        self.copilot = Copilot(self.turns, self.answerer)
+        encoder = self.answerer.extractive.encoder
+        self.classifier = IntentClassifier(
+            encoder or ngram_encoder(),
+            self.settings.text_model if encoder is not None else NGRAM,
+            self.settings.models_dir,
+        )
+        self._vocab: tuple[tuple[str, ...], SlotReader] | None = None
+        self.planner = Planner(self.classifier, self.reader, self.settings.intent_min_confidence)
+        self.executor = Executor(self.turns, self.reader, encoder)
+        self.copilot = Copilot(self.turns, self.answerer, self._label)
         self.pipeline = (
             RunnableLambda(self._act) | RunnableLambda(self._phrase) | RunnableLambda(self._structure)
         ).with_config(run_name="assistant_turn")
@@ -59,7 +75,25 @@ class Assistant:
         self, message: str, image_path: str | None = None, state: ConversationState | None = None
     ) -> tuple[Reply, ConversationState]:
         """One turn: the reply and the new conversation state (the given state is not changed)."""
-        return self.pipeline.invoke(self._classify(message, image_path, state))
+        return self.pipeline.invoke(self._plan(message, image_path, state))
+
+    def run(self, actions: Sequence[Any], state: ConversationState | None = None,
+            message: str = "") -> tuple[Reply, ConversationState]:
+        """Run actions chosen elsewhere (UI buttons, a tool-calling model) through the same executor."""
+        plan = Plan(actions=tuple(actions), label="+".join(a.name for a in actions))
+        return self.pipeline.invoke(Step(message, plan, state or ConversationState()))
+
+    def _label(self, text: str) -> str:
+        return self.planner.plan(text, ConversationState()).label
+
+    def reader(self) -> SlotReader:
+        """The slot reader over the catalog's current vocabulary (rebuilt when the catalog changes)."""
+        products = self.searcher.store.all_products()
+        key = tuple(p.id for p in products)
+        if self._vocab is None or self._vocab[0] != key:
+            vocab = Vocabulary.build(products, [u.text for u in self.classifier.utterances])
+            self._vocab = (key, SlotReader(vocab, self.searcher.parse_query))
+        return self._vocab[1]
 
     def stream(
         self, message: str, image_path: str | None = None, state: ConversationState | None = None
@@ -69,7 +103,7 @@ class Assistant:
         The final reply's text is authoritative: a small model's streamed wording is replaced by the
         extractive text when it fails the grounding check.
         """
-        step = self._act(self._classify(message, image_path, state))
+        step = self._act(self._plan(message, image_path, state))
         outcome = step.outcome
         assert outcome is not None
         chunks: list[str] = []
@@ -87,13 +121,14 @@ class Assistant:
         return self.copilot.draft(_checked(customer_message), thread)
 
     # --- pipeline steps ---------------------------------------------------------------------
-    def _classify(self, message: str, image_path: str | None, state: ConversationState | None) -> Step:
+    def _plan(self, message: str, image_path: str | None, state: ConversationState | None) -> Step:
         state = state or ConversationState()
-        turn = classify(_checked(message, image_path), state, image_path, self.turns.known_colors)
-        return Step(turn, state)
+        text = _checked(message, image_path)
+        return Step(text, self.planner.plan(text, state, image_path), state)
 
     def _act(self, step: Step) -> Step:
-        return replace(step, outcome=self.turns.handle(step.turn, step.state))
+        outcome, names = self.executor.run(step.plan.actions, step.state)
+        return replace(step, outcome=outcome, actions=names)
 
     def _phrase(self, step: Step) -> Step:
         outcome = step.outcome
@@ -122,8 +157,9 @@ class Assistant:
             notices=outcome.notices,
             abstained=outcome.abstained,
             comparison=outcome.comparison,
+            actions=step.actions,
         )
-        state = outcome.state.with_turn(step.turn.text, text, self.settings.history_turns)
+        state = outcome.state.with_turn(step.message, text, self.settings.history_turns)
         return reply, state
 
 

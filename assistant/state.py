@@ -40,10 +40,14 @@ class ConversationState:
 
     query: str = ""
     filters: Filters = field(default_factory=Filters)
+    exclude_colors: tuple[str, ...] = ()
+    exclude_terms: tuple[str, ...] = ()
+    sort: str = "relevance"
     preferences: Preferences = field(default_factory=Preferences)
     shown_ids: tuple[str, ...] = ()
     seen_ids: tuple[str, ...] = ()
     focus_ids: tuple[str, ...] = ()
+    shortlist: tuple[str, ...] = ()
     history: tuple[tuple[str, str], ...] = ()
 
     def with_turn(self, user: str, assistant: str, max_turns: int) -> ConversationState:

@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     phrase_min_coverage: float = Field(0.9, ge=0, le=1, description="Small-model words found in facts.")
     history_turns: int = Field(10, ge=1, description="Exchanges kept in a conversation's state.")
     sentence_cache_size: int = Field(50_000, ge=0, description="Sentence vectors kept for reuse.")
+    planner: Literal["auto", "offline", "tools"] = Field(
+        "auto", description="Who turns a message into actions: the offline intent classifier, an LLM's tool "
+        "calls (openai backend), or auto (tools when the answer backend can call tools, else offline).")
+    intent_min_confidence: float = Field(
+        0.35, ge=0, le=1, description="Below this intent probability the assistant asks instead of guessing.")
 
     # --- app -------------------------------------------------------------------------------
     store_name: str = Field("ShopAssist", description="The store name in the shopper page's header.")

@@ -57,7 +57,7 @@ def test_chat_loops_keep_state_and_thread(assistant: Assistant, capsys) -> None:
     assert "I found" in streamed and "Sorry, I can only help with shopping" in streamed
     drafts: list[str] = []
     cli.chat_copilot(assistant, ["Where is my order?"], drafts.append)
-    assert "  - Escalate: order status is not in the catalog" in drafts[0]
+    assert "  - Escalate to customer service: " in drafts[0]
 
 
 def test_token_f1_and_rouge_l() -> None:

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from assistant.copilot import ESCALATE
 from assistant.results import Reply
 from assistant.session import Assistant
 from assistant.state import ConversationState
@@ -203,7 +204,7 @@ def test_copilot_draft(assistant: Assistant) -> None:
     )
     assert draft.cited_ids == ("MH01",)
     assert "Available sizes: L, M, S, XL, XS" in draft.draft
-    assert draft.next_actions[:2] == ("Escalate: order status is not in the catalog", "Offer size exchange")
+    assert draft.next_actions[:2] == (ESCALATE, "Offer size exchange")
     assert draft.cards[0].product_id == "MH01"
 
 
@@ -225,7 +226,7 @@ def test_copilot_abstains_on_unknown(assistant: Assistant) -> None:
 
 def test_copilot_order_question_escalates_without_products(assistant: Assistant) -> None:
     draft = assistant.draft("Where is my order? It was supposed to arrive on Monday.")
-    assert draft.next_actions == ("Escalate: order status is not in the catalog",)
+    assert draft.next_actions == (ESCALATE,)
     assert draft.cards == () and draft.cited_ids == ()
     assert "orders team" in draft.draft
 

@@ -1,0 +1,285 @@
+"""The executor: runs a plan's actions in order and builds one :class:`Outcome`, whichever planner chose.
+
+Grounding is enforced here: products, prices, stock and sentences come from the catalog through
+:class:`assistant.turns.Turns`; a refinement that matches nothing is relaxed (saying what was dropped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from assistant import actions as act
+from assistant import commands
+from assistant.facts import format_price, plain
+from assistant.slots import SlotReader
+from assistant.state import ConversationState, Preferences
+from assistant.turns import SUMMARY_ITEMS, Outcome, Shaping, Turns, best_named, describe_filters
+from assistant.vocab import stem, words
+from retrieval.catalog import Product
+from retrieval.results import Filters, Hit
+
+PRICE_STEP = 0.01
+RELAXABLE = (
+    ("max_price", "price limit"),
+    ("min_price", "minimum price"),
+    ("colors", "colour"),
+    ("sizes", "size"),
+    ("in_stock", "in-stock"),
+    ("category", "category"),
+)
+
+
+def slot_filters(slots: act.SearchSlots) -> Filters:
+    return Filters(
+        min_price=slots.min_price,
+        max_price=slots.max_price,
+        colors=slots.colors,
+        sizes=slots.sizes,
+        category=slots.category,
+        in_stock=slots.in_stock,
+    )
+
+
+def rating(product: Product) -> float | None:
+    ratings = [r.rating for r in product.reviews if r.rating is not None]
+    return sum(ratings) / len(ratings) if ratings else None
+
+
+ORDERS: dict[str, Callable[[Hit], Any]] = {
+    "price_asc": lambda h: (h.product.price is None, h.product.price or 0.0),
+    "price_desc": lambda h: (h.product.price is None, -(h.product.price or 0.0)),
+    "rating": lambda h: (rating(h.product) is None, -(rating(h.product) or 0.0)),
+}
+SORT_NOTES = {
+    "price_asc": ", cheapest first",
+    "price_desc": ", most expensive first",
+    "rating": ", best rated first",
+}
+
+
+@dataclass
+class Executor:
+    """Runs actions against the catalog; ``reader`` gives the slot reader (catalog vocabulary)."""
+
+    turns: Turns
+    reader: Callable[[], SlotReader]
+    encoder: Any = None
+
+    def run(self, actions: Sequence[Any], state: ConversationState) -> tuple[Outcome, tuple[str, ...]]:
+        outcome: Outcome | None = None
+        names: list[str] = []
+        for action in actions:
+            result, done = self.execute(action, state)
+            names += done
+            outcome = merge(outcome, result)
+            state = result.state
+        assert outcome is not None, "a plan has at least one action"
+        return outcome, tuple(names)
+
+    def execute(self, action: Any, state: ConversationState) -> tuple[Outcome, list[str]]:
+        """One action's outcome and the names of what ran (a search may add 'relax')."""
+        handler = getattr(self, f"_{action.name}", None)
+        if handler is not None:
+            return handler(action, state)
+        return commands.run(self, action, state), [action.name]
+
+    # --- searching ---------------------------------------------------------------------------
+    def _search(self, a: act.Search, state: ConversationState) -> tuple[Outcome, list[str]]:
+        state, noted = remembered(state, a.remember)
+        state = replace(
+            state,
+            exclude_colors=a.slots.exclude_colors,
+            exclude_terms=a.slots.exclude_terms,
+            sort=a.slots.sort,
+        )
+        outcome, names = self._searched(a.query, slot_filters(a.slots), state, "search")
+        return with_note(outcome, noted), names
+
+    def _refine(self, a: act.Refine, state: ConversationState) -> tuple[Outcome, list[str]]:
+        state, noted = remembered(state, a.remember)
+        if not state.query and not a.query and state.filters.is_empty() and slot_filters(a.slots).is_empty():
+            ask = "What are you looking for?"
+            return Outcome(f"Noted: {noted}. {ask}" if noted else ask, state), ["refine"]
+        if a.more:
+            outcome = self.turns.run_search(
+                state.query,
+                state.filters,
+                state,
+                exclude=state.seen_ids,
+                shaping=self.shaping(state.query, state),
+            )
+            return outcome, ["refine"]
+        filters = state.filters.merged(slot_filters(a.slots))
+        if a.cheaper:
+            below = self._below_cheapest(state)
+            if below is None:
+                return Outcome(
+                    "I don't have prices for the products shown, so I can't find cheaper ones.", state
+                ), ["refine"]
+            filters = replace(filters, max_price=below)
+        state = replace(
+            state,
+            exclude_colors=tuple(dict.fromkeys(state.exclude_colors + a.slots.exclude_colors)),
+            exclude_terms=tuple(dict.fromkeys(state.exclude_terms + a.slots.exclude_terms)),
+            sort=a.slots.sort if a.slots.sort != "relevance" else state.sort,
+        )
+        query = f"{state.query} {a.query}".strip() if a.query else state.query
+        outcome, names = self._searched(query, filters, state, "refine", relax=not a.cheaper)
+        return with_note(outcome, noted), names
+
+    def _searched(
+        self, query: str, filters: Filters, state: ConversationState, name: str, relax: bool = True
+    ) -> tuple[Outcome, list[str]]:
+        outcome = self.turns.run_search(query, filters, state, shaping=self.shaping(query, state))
+        if outcome.cards or not relax:
+            return outcome, [name]
+        relaxed = self.relax(query, filters, state, outcome.text)
+        return (relaxed, [name, "relax"]) if relaxed else (outcome, [name])
+
+    def _relax(self, a: act.Relax, state: ConversationState) -> tuple[Outcome, list[str]]:
+        relaxed = self.relax(state.query, state.filters, state, "")
+        return relaxed or Outcome("There is nothing left to relax: no constraints are set.", state), ["relax"]
+
+    def relax(self, query: str, filters: Filters, state: ConversationState, failed: str) -> Outcome | None:
+        """The nearest alternative: drop one constraint at a time (price first) until something matches."""
+        for key, label in RELAXABLE:
+            if getattr(filters, key) in (None, (), False):
+                continue
+            looser = replace(filters, **{key: getattr(Filters(), key)})
+            nearer = replace(state, sort="price_asc") if key == "max_price" else state
+            outcome = self.turns.run_search(query, looser, nearer, shaping=self.shaping(query, nearer))
+            if outcome.cards:
+                lead = failed or f'Nothing matched "{query}"{describe_filters(filters)}.'
+                return replace(outcome, text=f"{lead} I relaxed the {label}: {outcome.text}")
+        if state.exclude_colors or state.exclude_terms or self._type_words(query):
+            loose = replace(state, exclude_colors=(), exclude_terms=())
+            outcome = self.turns.run_search(
+                query, Filters(), loose, shaping=Shaping(order=ORDERS.get(state.sort))
+            )
+            if outcome.cards:
+                lead = failed or f'Nothing matched "{query}" exactly.'
+                return replace(
+                    outcome, text=f"{lead} These are the closest, without the exclusions: {outcome.text}"
+                )
+        return None
+
+    def _below_cheapest(self, state: ConversationState) -> float | None:
+        prices = [p.price for p in self.store.get(list(state.shown_ids)) if p.price is not None]
+        return round(min(prices) - PRICE_STEP, 2) if prices else None
+
+    # --- shaping: exclusions, relevance, sorting ------------------------------------------------
+    def _type_words(self, query: str) -> set[str]:
+        vocab = self.reader().vocab
+        return {stem(w) for w in words(query) if vocab.is_type_word(w)}
+
+    def shaping(self, query: str, state: ConversationState) -> Shaping:
+        types = self._type_words(query)
+        colors, terms = set(state.exclude_colors), {stem(t) for t in state.exclude_terms}
+
+        def keep(product: Product) -> bool:
+            if colors and product.colors and all(c in colors for c in product.colors):
+                return False
+            said = {stem(w) for w in words(_kind_text(product))}
+            if terms and terms & ({stem(w) for w in words(product.title + " " + product.description)} | said):
+                return False
+            return not types or bool(types & said)
+
+        note = SORT_NOTES.get(state.sort, "")
+        if colors:
+            note += f", not {'/'.join(sorted(colors))}"
+        if terms:
+            note += f", without {'/'.join(sorted(terms))}"
+        return Shaping(keep=keep, order=ORDERS.get(state.sort), note=note)
+
+    # --- questions ---------------------------------------------------------------------------------
+    @property
+    def store(self) -> Any:
+        return self.turns.searcher.store
+
+    def targets(
+        self,
+        text: str,
+        positions: Sequence[int],
+        plural: bool,
+        state: ConversationState,
+        ids: Sequence[str] = (),
+    ) -> list[Product]:
+        """Products a question or command is about: ids, positions, names, 'they' or 'it', else the focus."""
+        if ids:
+            return self.store.get(list(ids))
+        shown = list(state.shown_ids)
+        if positions:
+            return self.store.get([shown[i - 1] for i in positions if i <= len(shown)])
+        named = best_named(text, self.store.get(shown))
+        if named:
+            return named
+        if plural:
+            many = list(state.focus_ids) if len(state.focus_ids) > 1 else shown[:SUMMARY_ITEMS]
+            return self.store.get(many)
+        return self.store.get(list(state.focus_ids[:1] or shown[:1]))
+
+    def _ask(self, a: act.Ask, state: ConversationState) -> tuple[Outcome, list[str]]:
+        products = self.targets(a.question, a.positions, a.plural, state, a.product_ids)
+        products = products or self.turns.named_or_top(a.question)
+        reading = self.reader().read(a.question, len(state.shown_ids))
+        if reading.asks_stock and products:
+            return commands.stock_answer(products, reading.slots.sizes, state), ["ask"]
+        return self.turns.answer(a.question, products, state), ["ask"]
+
+    def _photo(self, a: act.Photo, state: ConversationState) -> tuple[Outcome, list[str]]:
+        outcome = self.turns.photo(a.question or a.query, a.query, slot_filters(a.slots), a.image_path, state)
+        if not (a.question and outcome.cards):
+            return outcome, ["photo"]
+        top = self.store.get([outcome.cards[0].product_id])
+        answered = self.turns.answer(a.question, top, outcome.state)
+        return replace(answered, cards=outcome.cards[:1], notices=outcome.notices, images=outcome.images), [
+            "photo",
+            "ask",
+        ]
+
+
+def _kind_text(product: Product) -> str:
+    """What kind of product it is: title, categories and attribute values (not the free description)."""
+    return " ".join([product.title, *product.categories, *product.attributes.values()])
+
+
+def remembered(state: ConversationState, remember: act.Remember) -> tuple[ConversationState, str]:
+    prefs = Preferences(
+        size=remember.size,
+        max_price=remember.max_price,
+        liked_colors=remember.liked_colors,
+        disliked_colors=remember.disliked_colors,
+    )
+    if prefs.is_empty():
+        return state, ""
+    parts = [f"size {prefs.size}"] if prefs.size else []
+    parts += [f"budget up to {format_price(prefs.max_price)}"] if prefs.max_price is not None else []
+    parts += [f"you like {', '.join(prefs.liked_colors)}"] if prefs.liked_colors else []
+    parts += [f"no {', '.join(prefs.disliked_colors)}"] if prefs.disliked_colors else []
+    return replace(state, preferences=state.preferences.merged(prefs)), "; ".join(parts)
+
+
+def with_note(outcome: Outcome, noted: str) -> Outcome:
+    return replace(outcome, text=f"Noted: {noted}. {outcome.text}") if noted else outcome
+
+
+def merge(first: Outcome | None, then: Outcome) -> Outcome:
+    """Two actions' outcomes as one reply: texts in order, the later cards/table when it has any."""
+    if first is None:
+        return then
+    return replace(
+        then,
+        text=f"{first.text} {then.text}".strip(),
+        cards=then.cards or first.cards,
+        facts=first.facts + then.facts,
+        citations=first.citations + then.citations,
+        notices=tuple(dict.fromkeys(first.notices + then.notices)),
+        comparison=then.comparison or first.comparison,
+        question=then.question or first.question,
+    )
+
+
+def product_name(product: Product) -> str:
+    return f"the {plain(product.title)} [{product.id}]"
