@@ -132,7 +132,7 @@ class Executor:
     def _searched(
         self, query: str, filters: Filters, state: ConversationState, name: str, relax: bool = True
     ) -> tuple[Outcome, list[str]]:
-        outcome = self.turns.run_search(query, filters, state, shaping=self.shaping(query, state))
+        outcome = unpriced(self.turns.run_search(query, filters, state, shaping=self.shaping(query, state)))
         if outcome.cards or not relax:
             return outcome, [name]
         relaxed = self.relax(query, filters, state, outcome.text)
@@ -243,6 +243,20 @@ class Executor:
 def _kind_text(product: Product) -> str:
     """What kind of product it is: title, categories and attribute values (not the free description)."""
     return " ".join([product.title, *product.categories, *product.attributes.values()])
+
+
+def unpriced(outcome: Outcome) -> Outcome:
+    """Say so when a price sort had nothing to sort by (a catalog without prices)."""
+    if (
+        outcome.state.sort.startswith("price")
+        and outcome.cards
+        and all(c.price is None for c in outcome.cards)
+    ):
+        return replace(
+            outcome,
+            text=f"{outcome.text} The catalog lists no prices for these, so I couldn't sort them by price.",
+        )
+    return outcome
 
 
 def remembered(state: ConversationState, remember: act.Remember) -> tuple[ConversationState, str]:

@@ -97,8 +97,10 @@ class SlotReader:
         rest, excluded_colors, excluded_terms = self._negations(rest)
         rest, sizes = self._catalog_sizes(rest)
         query, filters = self.parse(rest)
+        if filters.colors and not self.vocab.colors:  # a catalog without colour options: the word stays text
+            query = f"{' '.join(c.lower() for c in filters.colors)} {query}"
         slots = SearchSlots(
-            colors=tuple(c for c in filters.colors if c not in excluded_colors),
+            colors=tuple(c for c in filters.colors if c not in excluded_colors and self.vocab.colors),
             exclude_colors=excluded_colors,
             exclude_terms=excluded_terms,
             min_price=filters.min_price,
