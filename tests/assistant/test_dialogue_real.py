@@ -55,7 +55,8 @@ def test_cheapest_backpack_is_the_cheapest_backpack(shopper: Assistant) -> None:
 def test_most_expensive_watch_comes_first(shopper: Assistant) -> None:
     (reply,), _ = say(shopper, "show me your most expensive watch")
     prices = [c.price for c in reply.cards]
-    assert prices and prices == sorted(prices, reverse=True) and all("watch" in t for t in titles(shopper, reply))
+    assert prices and prices == sorted(prices, reverse=True)
+    assert all("watch" in t for t in titles(shopper, reply))
 
 
 def test_shortlist_commands_in_chat(shopper: Assistant) -> None:
@@ -100,7 +101,8 @@ def test_refinement_with_no_results_relaxes_and_says_what(shopper: Assistant) ->
     assert "relaxed the price limit" in reply.text and reply.cards
     products = shopper.searcher.store.get([c.product_id for c in reply.cards])
     assert all(any(c.startswith("Women/Tops/Jackets") for c in p.categories) for p in products)
-    assert [c.price for c in reply.cards] == sorted(c.price for c in reply.cards)  # nearest to the budget first
+    prices = [c.price for c in reply.cards]
+    assert prices == sorted(prices)  # nearest to the budget first
 
 
 def test_misspelled_search(shopper: Assistant) -> None:
@@ -121,7 +123,8 @@ def test_question_about_two_products_answers_for_each(shopper: Assistant) -> Non
 def test_stock_is_answered_only_from_stock_data(shopper: Assistant) -> None:
     (_, reply), _ = say(shopper, "hoodies", "is it in stock in M?")
     assert reply.actions == ("ask",)
-    assert "no stock data" in reply.text and "in stock." not in reply.text.replace("whether it is in stock", "")
+    said = reply.text.replace("whether it is in stock", "")
+    assert "no stock data" in reply.text and "in stock" not in said
 
 
 def test_review_summary(shopper: Assistant) -> None:
