@@ -19,9 +19,10 @@ from assistant.planner import NGRAM, IntentClassifier, Planner, ngram_encoder
 from assistant.results import Citation, CopilotDraft, Reply
 from assistant.slots import SlotReader
 from assistant.state import ConversationState
+from assistant.toolplanner import ToolPlanner, supports_tools
 from assistant.turns import Outcome, Turns
 from assistant.vocab import Vocabulary
-from shopassist.errors import InputError
+from shopassist.errors import ConfigError, InputError
 from shopassist.settings import Settings, get_settings
 
 MAX_MESSAGE_CHARS = 2000
@@ -65,6 +66,7 @@ class Assistant:
         )
         self._vocab: tuple[tuple[str, ...], SlotReader] | None = None
         self.planner = Planner(self.classifier, self.reader, self.settings.intent_min_confidence)
+        self.planner = self._tool_planner() or self.planner
         self.executor = Executor(self.turns, self.reader, encoder)
         self.copilot = Copilot(self.turns, self.answerer, self._label)
         self.pipeline = (
@@ -82,6 +84,18 @@ class Assistant:
         """Run actions chosen elsewhere (UI buttons, a tool-calling model) through the same executor."""
         plan = Plan(actions=tuple(actions), label="+".join(a.name for a in actions))
         return self.pipeline.invoke(Step(message, plan, state or ConversationState()))
+
+    def _tool_planner(self) -> ToolPlanner | None:
+        """The tool-calling planner when the settings and the answer model allow it (else None)."""
+        llm = getattr(self.answerer.generator, "llm", None)
+        if self.settings.planner != "offline" and llm is not None and supports_tools(llm):
+            return ToolPlanner(llm, self.planner, self.searcher.store)
+        if self.settings.planner == "tools":
+            raise ConfigError(
+                "SHOPASSIST_PLANNER=tools needs an answer model that can call tools: set "
+                "SHOPASSIST_ANSWER_BACKEND=openai with a tool-calling model, or use SHOPASSIST_PLANNER=auto."
+            )
+        return None
 
     def _label(self, text: str) -> str:
         return self.planner.plan(text, ConversationState()).label
