@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from assistant.facts import attribute_fact, format_price, plain
 from assistant.results import Citation, ProductCard
 from retrieval.catalog import Product
 from retrieval.results import Hit
-
-COMPARE_FIELDS = (
-    "material",
-    "climate",
-    "pattern",
-    "style",
-    "activity",
-    "strap_bags",
-    "features_bags",
-    "gender",
-    "erin_recommends",
-    "eco_collection",
-    "performance_fabric",
-)
 
 
 def card(hit: Hit, disliked: Sequence[str] = ()) -> ProductCard:
@@ -86,9 +73,9 @@ def comparison_summary(products: Sequence[Product]) -> str:
 
 
 def _attribute_names(products: Sequence[Product]) -> list[str]:
-    names = dict.fromkeys(k for p in products for k in p.attributes)
-    ordered = [k for k in COMPARE_FIELDS if k in names]
-    return ordered + [k for k in names if k not in COMPARE_FIELDS and k not in ("new", "sale")]
+    """Attribute names the compared products have, those most of them share first (catalog order on ties)."""
+    counts = Counter(k for p in products for k in p.attributes)
+    return sorted(counts, key=lambda k: -counts[k])
 
 
 def _rating(product: Product) -> float | None:
