@@ -157,19 +157,20 @@ def turn_latency(settings: Settings, repeats: int) -> dict[str, Any]:
     store.index_catalog(DEMO_CATALOG, progress=False)
     assistant = load_assistant(bench)
     assistant.respond(LATENCY_TURNS[0])  # loads the models and fits (or reads) the classifier
-    times: list[float] = []
+    by_turn: dict[str, list[float]] = {m: [] for m in LATENCY_TURNS}
     for _ in range(max(1, repeats)):
         state = ConversationState()
         for message in LATENCY_TURNS:
             start = time.perf_counter()
             _, state = assistant.respond(message, state=state)
-            times.append((time.perf_counter() - start) * 1000)
-    ordered = sorted(times)
+            by_turn[message].append((time.perf_counter() - start) * 1000)
+    times = sorted(t for ts in by_turn.values() for t in ts)
     return {
         "turns": len(times),
         "median_ms": round(statistics.median(times), 1),
-        "p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))], 1),
-        "max_ms": round(max(times), 1),
+        "p90_ms": round(times[int(0.9 * (len(times) - 1))], 1),
+        "max_ms": round(times[-1], 1),
+        "median_ms_by_turn": {m: round(statistics.median(ts), 1) for m, ts in by_turn.items()},
     }
 
 
@@ -224,5 +225,6 @@ def markdown(result: dict[str, Any]) -> str:
                 ["turns", "median ms", "p90 ms", "max ms"],
                 [[lat["turns"], lat["median_ms"], lat["p90_ms"], lat["max_ms"]]],
             ),
+            markdown_table(["turn", "median ms"], list(lat["median_ms_by_turn"].items())),
         ]
     return "\n\n".join(parts)
