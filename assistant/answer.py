@@ -56,8 +56,8 @@ def tokens(text: str, question: bool = False) -> list[str]:
         if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
             w = w[:-1]
         out.append(w)
-    if question and "size" in out and "come" in text:  # "what sizes does it come in": not a colour question
-        out.remove("colour")
+    if question and "size" in out and "colour" in out and re.search(r"\bcome\b", text):
+        out.remove("colour")  # "what sizes does it come in": not a colour question
     return out
 
 

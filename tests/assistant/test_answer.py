@@ -63,6 +63,13 @@ def test_tokens_fold_synonyms() -> None:
     assert tokens("Performance fabrics") == ["performance", "fabric"]
 
 
+def test_size_questions_with_come_never_crash() -> None:
+    # held-out ePQA question that raised ValueError (issue 8): "comes" is not the colour word "come"
+    assert tokens("what eartip size comes with headset?", question=True) == ["eartip", "size", "come", "headset"]
+    assert tokens("What sizes does it come in?", question=True) == ["size"]
+    assert tokens("what colors and sizes does it come in", question=True).count("colour") == 1
+
+
 def test_overlap_ignores_product_names() -> None:
     scores = overlap_scores(
         "is the Chaz hoodie wool",
