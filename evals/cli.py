@@ -5,13 +5,21 @@ from __future__ import annotations
 import argparse
 import importlib
 
-SUITES = ("evals.retrieval", "evals.asr", "evals.qa", "evals.robustness", "evals.startup", "evals.asr_hint")
+SUITES = (
+    "evals.retrieval",
+    "evals.asr",
+    "evals.qa",
+    "evals.robustness",
+    "evals.startup",
+    "evals.asr_hint",
+    "evals.dialogue",
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "eval",
-        help="run an offline evaluation suite (retrieval, asr, asr-hint, qa, robustness, startup)",
+        help="run an offline evaluation suite (retrieval, asr, asr-hint, qa, robustness, startup, dialogue)",
         description="Offline evaluation on real labelled data; writes JSON + Markdown reports.",
     )
     suites = parser.add_subparsers(dest="suite", required=True, metavar="SUITE")

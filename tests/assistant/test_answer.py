@@ -65,7 +65,8 @@ def test_tokens_fold_synonyms() -> None:
 
 def test_size_questions_with_come_never_crash() -> None:
     # held-out ePQA question that raised ValueError (issue 8): "comes" is not the colour word "come"
-    assert tokens("what eartip size comes with headset?", question=True) == ["eartip", "size", "come", "headset"]
+    words = tokens("what eartip size comes with headset?", question=True)
+    assert words == ["eartip", "size", "come", "headset"]
     assert tokens("What sizes does it come in?", question=True) == ["size"]
     assert tokens("what colors and sizes does it come in", question=True).count("colour") == 1
 
