@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answerability import AnswerabilityModel, feature_matrix
 from assistant.facts import Fact
 
 Encoder = Callable[[list[str]], np.ndarray]
@@ -56,8 +57,8 @@ def tokens(text: str, question: bool = False) -> list[str]:
         if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
             w = w[:-1]
         out.append(w)
-    if question and "size" in out and "come" in text:  # "what sizes does it come in": not a colour question
-        out.remove("colour")
+    if question and "size" in out and "colour" in out and re.search(r"\bcome\b", text):
+        out.remove("colour")  # "what sizes does it come in": not a colour question
     return out
 
 
@@ -89,28 +90,52 @@ class Answer:
 
 
 class ExtractiveAnswerer:
-    """Rank facts against a question, keep the best above a threshold, compose a cited reply."""
+    """Rank facts against a question, keep the best above a threshold, compose a cited reply.
+
+    With an :class:`AnswerabilityModel` (and an encoder, whose cosine it was trained on) a fact's score
+    is the model's probability that it answers the question, and the threshold is the model's own.
+    """
 
     def __init__(
-        self, threshold: float, max_facts: int, encoder: Encoder | None = None, dense_weight: float = 0.5
+        self,
+        threshold: float,
+        max_facts: int,
+        encoder: Encoder | None = None,
+        dense_weight: float = 0.5,
+        model: AnswerabilityModel | None = None,
     ) -> None:
-        self.threshold = threshold
-        self.max_facts = max_facts
         self.encoder = encoder
+        self.model = model if encoder is not None else None
+        self.threshold = self.model.threshold if self.model is not None else threshold
+        self.max_facts = max_facts
         self.dense_weight = dense_weight if encoder is not None else 0.0
 
     def rank(self, question: str, facts: Sequence[Fact]) -> list[Scored]:
-        """All facts with their combined score, best first."""
+        """All facts with their score, best first."""
         if not facts:
             return []
-        texts = [f.text for f in facts]
-        ignore = frozenset(t for f in facts for t in tokens(f.title))
-        scores = (1 - self.dense_weight) * overlap_scores(question, texts, ignore)
-        if self.encoder is not None and self.dense_weight > 0:
-            scores = scores + self.dense_weight * self._cosine(question, texts)
-        lengths = np.array([len(tokens(t)) for t in texts])
+        scores, lengths = self._blend(question, facts)[2], np.array([len(tokens(f.text)) for f in facts])
+        if self.model is not None:
+            scores = self.model.probabilities(self.features(question, facts))
         order = np.lexsort((lengths, -scores))  # best score first; ties: the shorter, more specific fact
         return [Scored(facts[i], float(scores[i])) for i in order]
+
+    def features(self, question: str, facts: Sequence[Fact]) -> np.ndarray:
+        """The answerability features of each fact (rows in the order of ``facts``)."""
+        overlap, cosine, scores = self._blend(question, facts)
+        texts = [f.text for f in facts]
+        lengths = np.array([len(tokens(t)) for t in texts])
+        ignore = frozenset(t for f in facts for t in tokens(f.title))
+        n_words = len(set(tokens(question, question=True)) - ignore)
+        return feature_matrix(question, texts, overlap, cosine, scores, lengths, n_words)
+
+    def _blend(self, question: str, facts: Sequence[Fact]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Word overlap, MiniLM cosine (zeros without an encoder) and their weighted sum."""
+        texts = [f.text for f in facts]
+        ignore = frozenset(t for f in facts for t in tokens(f.title))
+        overlap = overlap_scores(question, texts, ignore)
+        cosine = self._cosine(question, texts) if self.dense_weight > 0 else np.zeros(len(texts))
+        return overlap, cosine, (1 - self.dense_weight) * overlap + self.dense_weight * cosine
 
     def _cosine(self, question: str, texts: list[str]) -> np.ndarray:
         vectors = np.asarray(self.encoder([question, *texts]), dtype=float)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.answer import ExtractiveAnswerer
+from assistant.answerability import load_default
 from assistant.backends import Generator, grounded, make_generator, with_citations
 from assistant.facts import Fact
 from assistant.prompts import COPILOT_PROMPT, PHOTO_PROMPT, PHRASE_PROMPT, SHOPPER_PROMPT, build_messages
@@ -30,7 +31,10 @@ class GroundedAnswerer:
     @classmethod
     def from_settings(cls, settings: Settings, dense: bool = True) -> GroundedAnswerer:
         encoder = text_encoder(settings) if dense else None
-        extractive = ExtractiveAnswerer(settings.abstain_threshold, settings.answer_max_facts, encoder)
+        model = load_default() if settings.answerability else None
+        extractive = ExtractiveAnswerer(
+            settings.abstain_threshold, settings.answer_max_facts, encoder, model=model
+        )
         return cls(extractive, make_generator(settings), settings.phrase_min_coverage)
 
     @property

@@ -7,14 +7,15 @@ import importlib
 
 SUITES = (
     "evals.retrieval", "evals.asr", "evals.qa", "evals.robustness", "evals.startup", "evals.asr_hint",
-    "evals.intents",
+    "evals.intents", "evals.dialogue",
 )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "eval",
-        help="run an offline evaluation suite (retrieval, asr, asr-hint, qa, robustness, startup, intents)",
+        help="run an offline evaluation suite (retrieval, asr, asr-hint, qa, robustness, startup, intents, "
+        "dialogue)",
         description="Offline evaluation on real labelled data; writes JSON + Markdown reports.",
     )
     suites = parser.add_subparsers(dest="suite", required=True, metavar="SUITE")

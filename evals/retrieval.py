@@ -111,16 +111,12 @@ def luma_set(shared: Path) -> tuple[list[Any], Path, list[tuple[str, str]]]:
 
 
 def grocery_set(shared: Path) -> tuple[list[Any], Path, list[tuple[str, str]]]:
-    from retrieval.catalog import Product
+    from retrieval.grocery import grocery_ids_by_class, iter_grocery
 
     src = shared / "grocery"
-    with open(src / "catalog.jsonl", encoding="utf-8") as f:
-        rows = [json.loads(line) for line in f if line.strip()]
-    products = [Product(id=str(r["class_id"]), title=r["name"].replace("-", " "),
-                        description=r["description"], categories=[f"{r['group']}/{r['coarse_class']}"],
-                        images=[r["iconic_image"]]) for r in rows]
+    products, ids = list(iter_grocery(src)), grocery_ids_by_class(src)
     with open(src / "photo_queries.jsonl", encoding="utf-8") as f:
-        queries = [(str(src / r["query_image"]), str(r["target_class_id"])) for r in map(json.loads, f)]
+        queries = [(str(src / r["query_image"]), ids[str(r["target_class_id"])]) for r in map(json.loads, f)]
     return products, src, queries
 
 

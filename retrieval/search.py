@@ -18,6 +18,7 @@ from retrieval.catalog import Product
 from retrieval.filters import Where, matches, where_clause
 from retrieval.index import Neighbour, ProductStore, open_store
 from retrieval.lexical import LexicalIndex, matched_terms
+from retrieval.needs import need_lists, need_reasons
 from retrieval.query import parse_query
 from retrieval.results import Filters, Hit, SearchRequest, SearchResponse
 from retrieval.view import StoreView
@@ -175,6 +176,7 @@ class Searcher:
         vector = self.store.text_embedder.embed([text])[0]
         lists = {"text": self._nearest(self._texts, [vector], n, scope)}
         lists["lexical"] = [pid for pid, _ in scope.view.lexical.rank(text, n, scope.mask)]
+        lists |= need_lists(self.store, text, lambda pid: scope.view.allows(scope.mask, pid))
         embedder = self.store.image_embedder
         if embedder is not None:
             photo_vector = embedder.embed_texts([text])[0]
@@ -232,6 +234,7 @@ class Searcher:
             terms = matched_terms(evidence.query, product.text_for_embedding())
             evidence = replace(evidence, lexical_terms={product.id: terms})
         reasons = filter_reasons(product, filters) + signal_reasons(product.id, evidence)
+        reasons += need_reasons(self.store, evidence.query, product.id)
         color = next((c for c in product.colors if c.lower() in wanted_colors), None)
         return Hit(product, round(score, 6), tuple(reasons), self.store.image_path(product, color))
 

@@ -27,7 +27,7 @@ Typical use:
   shopassist transcribe question.wav           # Whisper speech recognition
   shopassist chat                              # talk to the assistant in the terminal
   shopassist serve                             # the web app (shopper + agent copilot)
-  shopassist eval retrieval|asr|qa             # offline evaluation suites
+  shopassist eval retrieval|asr|qa|dialogue    # offline evaluation suites
 
 Settings come from SHOPASSIST_* environment variables (see README, "Settings").
 """

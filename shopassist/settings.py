@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_api_key: str | None = None
     abstain_threshold: float = Field(0.35, ge=0, le=1)
+    answerability: bool = Field(False, description="Learned answerability model (else raw score).")
     max_new_tokens: int = Field(256, ge=1)
     answer_max_facts: int = Field(2, ge=1, description="Most catalog sentences one answer quotes.")
     phrase_min_coverage: float = Field(0.9, ge=0, le=1, description="Small-model words found in facts.")

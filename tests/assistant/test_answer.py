@@ -63,6 +63,14 @@ def test_tokens_fold_synonyms() -> None:
     assert tokens("Performance fabrics") == ["performance", "fabric"]
 
 
+def test_size_questions_with_come_never_crash() -> None:
+    # held-out ePQA question that raised ValueError (issue 8): "comes" is not the colour word "come"
+    words = tokens("what eartip size comes with headset?", question=True)
+    assert words == ["eartip", "size", "come", "headset"]
+    assert tokens("What sizes does it come in?", question=True) == ["size"]
+    assert tokens("what colors and sizes does it come in", question=True).count("colour") == 1
+
+
 def test_overlap_ignores_product_names() -> None:
     scores = overlap_scores(
         "is the Chaz hoodie wool",
@@ -141,3 +149,39 @@ def test_cached_encoder_embeds_each_text_once_and_stays_bounded() -> None:
     assert calls == [["a", "bb"]] and first.tolist() == [[1.0, 1.0], [2.0, 1.0], [1.0, 1.0]]
     assert cache(["bb", "ccc", "dddd"]).tolist() == [[2.0, 1.0], [3.0, 1.0], [4.0, 1.0]]
     assert calls[-1] == ["ccc", "dddd"] and list(cache.vectors) == ["bb", "ccc", "dddd"]
+
+
+# --- the learned answerability model -------------------------------------------------------------
+def test_shipped_answerability_model_loads_and_prefers_answering_sentences() -> None:
+    from assistant.answerability import FEATURES, load_default
+
+    model = load_default()
+    assert model is not None and len(model.coef) == len(FEATURES) and 0 < model.threshold < 1
+
+    def encoder(texts: list[str]) -> np.ndarray:  # the question is close to the material fact only
+        return np.array([[1.0, 0.0], [0.9, 0.1]] + [[0.0, 1.0]] * (len(texts) - 2))
+
+    facts = [
+        Fact("MH01", "Chaz Hoodie", "Material: Wool", "attribute"),
+        Fact("MH01", "Chaz Hoodie", "Two-tone gray heather hoodie.", "description"),
+    ]
+    learned = ExtractiveAnswerer(0.35, 2, encoder, model=model)
+    assert learned.threshold == model.threshold  # the model's dev-calibrated threshold, not the raw one
+    ranked = learned.rank("what is the hoodie made of", facts)
+    assert ranked[0].fact.text == "Material: Wool" and ranked[0].score > model.threshold > ranked[1].score
+    assert learned.features("what is it made of", facts).shape == (2, len(FEATURES))
+    # without an encoder the model (trained on MiniLM cosines) is not used
+    assert ExtractiveAnswerer(0.35, 2, None, model=model).model is None
+
+
+def test_model_probability_rises_with_evidence() -> None:
+    from assistant.answerability import FEATURES, load_default
+
+    model = load_default()
+    assert model is not None
+    base = np.array([[0.2, 0.3, 0.25, -0.2, 0.45, 1.5, 0.0, 0.0, 0.0, 1.0]])
+    stronger = base.copy()
+    stronger[0, FEATURES.index("cosine")] = 0.8
+    stronger[0, FEATURES.index("score")] = 0.6
+    stronger[0, FEATURES.index("gap_to_best")] = 0.0
+    assert model.probabilities(stronger)[0] > model.probabilities(base)[0]
