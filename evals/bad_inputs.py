@@ -178,7 +178,7 @@ def long_webm(path: Path, seconds: int) -> Path:
     return path
 
 
-def transcribe_inputs(folder: Path, speech: Path | None) -> list[BadInput]:
+def transcribe_inputs(folder: Path, speech: Path | None, webm_minutes: int = 10) -> list[BadInput]:
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     tone = 0.3 * np.sin(2 * np.pi * 440 * np.arange(RATE * 2) / RATE)
@@ -199,7 +199,7 @@ def transcribe_inputs(folder: Path, speech: Path | None) -> list[BadInput]:
         ("NaN samples", float_wav(folder / "nan.wav", nan), "refused"),
         ("61-second WAV (limit 60)", write_wav(folder / "long.wav", np.tile(tone, 31)[: RATE * 61]),
          "refused"),
-        ("10-minute WebM", long_webm(folder / "long.webm", 600), "refused"),
+        (f"{webm_minutes}-minute WebM", long_webm(folder / "long.webm", webm_minutes * 60), "refused"),
         ("missing file", folder / "nope.wav", "refused"),
     ]
     if speech is not None:
