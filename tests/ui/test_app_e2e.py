@@ -14,10 +14,14 @@ PHOTO = IMAGES / "m/h/mh01-gray_main.jpg"
 JFK = Path("/work/shared/data/speech/misc/jfk.flac")
 
 
+CLIENT_TIMEOUT_S = 180  # generous: a loaded CI machine may take a while to answer /config
+
+
 def client_for(url: str):
+    """A client whose set-up requests wait (httpx defaults to 5 s) instead of failing on a busy machine."""
     from gradio_client import Client
 
-    return Client(url, verbose=False)
+    return Client(url, verbose=False, httpx_kwargs={"timeout": CLIENT_TIMEOUT_S})
 
 
 def text_of(history: list[dict]) -> str:
