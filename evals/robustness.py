@@ -111,10 +111,10 @@ def chat_outcome(assistant: Any, text: str, max_mb: float) -> str:
 
     steps = list(handlers.shopper_turn(assistant, text, None, ShopperSession(), [], max_mb))
     shown = " ".join(str(m["content"]) for m in steps[-1][0])
-    draft = " ".join(map(str, handlers.copilot_draft(assistant, text, CopilotSession())[:5]))
+    draft = " ".join(map(str, handlers.copilot_draft(assistant, text, CopilotSession())[:6]))
     if handlers.GENERIC_ERROR in shown + draft:
         raise RuntimeError("generic apology (an unexpected exception)")
-    if "evil.example" in shown + draft:
+    if "evil.example" in shown:
         raise RuntimeError("a remote address reached the page")
     return steps[-1][0][-1]["content"]
 

@@ -94,7 +94,7 @@ def _user_messages(text: str, image_path: str | None) -> History:
     messages: History = []
     if image_path:
         messages.append({"role": "user", "content": {"path": image_path}})
-    if text:
+    if text:  # the shopper's own text is rendered as markdown too: it goes through the sanitiser
         messages.append({"role": "user", "content": sanitize.text_html(text)})
     return messages
 

@@ -31,7 +31,7 @@ def test_index_says_when_the_chroma_server_goes_away(settings: Settings, tmp_pat
     def gone(*args, **kwargs):
         raise httpx.ConnectError("[Errno 111] Connection refused")
 
-    store = SimpleNamespace(index_catalog=gone, reset=gone, catalog_warning=lambda catalog: None)
+    store = SimpleNamespace(index_catalog=gone, reset=gone, catalog_warning=gone)
     monkeypatch.setattr("retrieval.index.open_store", lambda s: store)
     catalog = write_catalog(tmp_path / "c", demo_rows(1))
     assert cli.main(["index", str(catalog), "--quiet"]) == 2

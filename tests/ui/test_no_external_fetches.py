@@ -34,7 +34,8 @@ def test_cards_chat_and_copilot_panels_all_go_through_the_sanitiser(products) ->
                                        ShopperSession(), [], 20))
     assert all("evil" not in str(m["content"]) for history, _ in steps for m in history)
     draft = handlers.copilot_draft(FakeAssistant([hostile]), f"hoodie {PIXEL}", CopilotSession())
-    assert all("evil" not in str(part) for part in draft[1:5])
+    rendered = draft[2:6]  # cards, footnotes, actions, thread (the copies are plain-text boxes)
+    assert all("evil" not in str(part) for part in rendered)
     assert "evil" not in citations_html(())
 
 
