@@ -74,10 +74,11 @@ def test_browser_copilot_drafts_a_reply(launched, browser_page, products) -> Non
     browser_page.get_by_role("tab", name="Agent copilot").click()
     browser_page.locator("#sa-customer textarea").fill("Do you have a waterproof jacket under $80?")
     browser_page.get_by_role("button", name="Draft reply").click()
-    draft = browser_page.locator("#sa-draft textarea")
+    draft = browser_page.locator("#sa-customer-copy textarea")  # the copy to send (no [n] markers)
     expected = f"Hello! You might like the {fake.search('waterproof jacket under $80')[0].title}."
     browser_page.wait_for_function(
-        "t => document.querySelector('#sa-draft textarea').value === t", arg=expected, timeout=TIMEOUT_MS)
+        "t => document.querySelector('#sa-customer-copy textarea').value === t", arg=expected,
+        timeout=TIMEOUT_MS)
     assert draft.input_value() == expected
     browser_page.screenshot(path=str(SHOTS / "copilot_fake.png"), full_page=True)
 
