@@ -17,10 +17,13 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from shopassist.settings import DEMO_CATALOG, PROJECT_ROOT, Settings
+
+MAX_KILL_DELAY_S = 0.5
 
 CHILD = """
 import sys, hashlib
@@ -56,13 +59,14 @@ def _child(settings: Settings, catalog: Path) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
-def _kill_after(process: subprocess.Popen, batch: int) -> int:
-    """SIGKILL the child once it reports ``batch``; returns the last batch it reported."""
+def _kill_after(process: subprocess.Popen, batch: int, delay_s: float) -> int:
+    """SIGKILL the child ``delay_s`` after it reports ``batch`` (it is writing the next one by then)."""
     seen = 0
     for line in process.stdout:  # type: ignore[union-attr]
         if line.startswith("batch"):
             seen = int(line.split()[1])
             if seen >= batch:
+                time.sleep(delay_s)  # the random point inside the next batch, not a synchronisation
                 os.kill(process.pid, signal.SIGKILL)
                 break
     process.wait()
@@ -88,20 +92,23 @@ def _stored_ids(settings: Settings) -> list[str]:
     """Ids in the store, read by a fresh process (as a restarted app would)."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     done = subprocess.run([sys.executable, "-c", COUNT, settings.model_dump_json()], capture_output=True,
-                          text=True, env=env, check=True)
+                          text=True, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"reading the store failed: {done.stderr[-1500:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def trial(settings: Settings, catalog: Path, batches: int, rng: random.Random) -> dict[str, Any]:
     """One kill -9 at a random batch, a readability check, a resume run and the final counts."""
     target = rng.randint(1, batches - 1)
-    killed_after = _kill_after(_child(settings, catalog), target)
+    delay = round(rng.uniform(0.0, MAX_KILL_DELAY_S), 3)
+    killed_after = _kill_after(_child(settings, catalog), target, delay)
     after_kill = len(_stored_ids(settings))
     resume = _child(settings, catalog)
     out, err = resume.communicate(timeout=600)
     ids = _stored_ids(settings)
     expected = sum(1 for line in catalog.read_text(encoding="utf-8").splitlines() if line.strip())
-    return {"killed_after_batch": killed_after, "stored_after_kill": after_kill,
+    return {"killed_after_batch": killed_after, "kill_delay_s": delay, "stored_after_kill": after_kill,
             "resume_ok": resume.returncode == 0, "resume_output": out.strip().splitlines()[-1:] or err[-300:],
             "expected": expected, "found": len(set(ids)), "duplicates": len(ids) - len(set(ids))}
 
