@@ -37,6 +37,7 @@ def test_a_tiny_bench_run_writes_its_reports(settings: Settings, fake_text: Fake
            "startup": {"ready_s": 0.1, "imports_s": 1.0, "model_load_s": 1.0}}
     assert row["products"] == 400 and row["plain"]["n"] == 4
     assert row["floor"]["p50"] > 0 and row["filtered_chroma_where"]["n"] == 4
+    assert row["plain"]["cpu_p50"] > 0
     report = {"machine": {"cpus": 2, "platform": "test", "date": "today"}, "noise": 0.05,
               "targets": {"p50_ms": 60, "p95_ms": 120, "ready_s": 5.0, "index_ratio": 0.7}, "sizes": [row],
               "indexing": {"products": 10, "encode_per_s": 100.0, "index_per_s": 80.0, "ratio": 0.8}}
