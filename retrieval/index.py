@@ -426,7 +426,8 @@ class ProductStore:
     def _view_folder(self, prefix: str, generation: str) -> Path:
         url = urlparse(self.settings.chroma_url or "")
         where = f"{url.hostname}-{url.port}" if url.hostname else "local"
-        return self.settings.data_dir / "cache" / "views" / where / f"{prefix}-{generation}"
+        views = self.settings.data_dir / "cache" / "views" / where / self.settings.collection
+        return views / f"{prefix}-{generation}"  # old generations of this store are dropped on save
 
     def require_products(self) -> StoreView:
         view = self.view()
