@@ -30,6 +30,7 @@ FUSION_FILE = Path(__file__).with_name("photo_fusion.json")
 SIGNALS = ("image", "color", "ocr")
 DEFAULT_WEIGHTS = {"image": 1.0, "color": 0.0, "ocr": 0.0}
 CATEGORY_VOTERS = 5
+DESCRIBED_CACHE = 8
 Scores = dict[str, float]
 
 
@@ -131,9 +132,20 @@ class PhotoMatcher:
         self.settings = settings
         self.model = model or fusion_model(settings.image_model)
         self._ocr_index: tuple[Any, TrigramIndex] | None = None
+        self._described: dict[tuple[str, int, bool], PhotoDescription] = {}
 
     # --- description ----------------------------------------------------------------------------
     def describe(self, image_path: str | Path, ocr: bool = True) -> PhotoDescription:
+        """The photo's description (the last few are kept: a turn describes, then searches, one photo)."""
+        path = Path(image_path)
+        key = (str(path), path.stat().st_mtime_ns if path.is_file() else 0, ocr)
+        if key not in self._described:
+            if len(self._described) >= DESCRIBED_CACHE:
+                self._described.pop(next(iter(self._described)))
+            self._described[key] = self._describe(path, ocr)
+        return self._described[key]
+
+    def _describe(self, image_path: Path, ocr: bool) -> PhotoDescription:
         from retrieval.embed import load_image
 
         image = load_image(image_path)
