@@ -102,10 +102,15 @@ def test_a_grocery_photo_in_the_clothing_store_is_not_sold(photo_assistant) -> N
 
 
 @needs_data
-def test_tag_reports_colours_and_issues(tmp_path: Path, demo_catalog: Path, settings: Settings) -> None:
+def test_tag_reports_colours_and_issues(tmp_path: Path, demo_catalog: Path, settings: Settings,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
     import argparse
 
     from retrieval.tag import run
+    from shopassist.settings import get_settings
+
+    monkeypatch.setenv("SHOPASSIST_IMAGE_MODEL", "packaged:efficientnet-lite0")
+    get_settings.cache_clear()
 
     args = argparse.Namespace(catalog=demo_catalog, images=None, out=tmp_path, no_ocr=True, limit=6)
     assert run(args) == 0
