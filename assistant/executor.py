@@ -13,6 +13,7 @@ from typing import Any
 from assistant import actions as act
 from assistant import commands
 from assistant.facts import format_price, plain
+from assistant.photo import asks_more
 from assistant.slots import SlotReader
 from assistant.state import ConversationState, Preferences
 from assistant.turns import SUMMARY_ITEMS, Outcome, Shaping, Turns, best_named, describe_filters
@@ -230,7 +231,7 @@ class Executor:
 
     def _photo(self, a: act.Photo, state: ConversationState) -> tuple[Outcome, list[str]]:
         outcome = self.turns.photo(a.question or a.query, a.query, slot_filters(a.slots), a.image_path, state)
-        if not (a.question and outcome.cards):
+        if not (a.question and outcome.cards and asks_more(a.question)):
             return outcome, ["photo"]
         top = self.store.get([outcome.cards[0].product_id])
         answered = self.turns.answer(a.question, top, outcome.state)

@@ -200,17 +200,11 @@ class Turns:
     def photo(
         self, text: str, query: str, filters: Filters, image_path: str, state: ConversationState
     ) -> Outcome:
+        from assistant.photo import photo_turn
+
         notices = () if self.sees_images else (NO_VISION,)
-        if not self.searcher.photo_search_available and not tokens(query):
-            msg = (
-                "Photo search isn't available here (it needs an image-text model: set "
-                "SHOPASSIST_IMAGE_MODEL). Please describe the item in words and I'll search for it."
-            )
-            if self.sees_images:  # the answer model may still describe the photo itself
-                return Outcome(msg, state, notices=notices, question=text, images=(image_path,))
-            return Outcome(msg, state, notices=notices)
-        outcome = self.run_search(query, filters, state, image_path=image_path)
-        return replace(outcome, notices=(*notices, *outcome.notices), images=(image_path,))
+        outcome = photo_turn(self, text, query, filters, image_path, state)
+        return replace(outcome, notices=(*notices, *outcome.notices))
 
 
 def names_product(text: str, product: Product) -> bool:

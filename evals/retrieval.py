@@ -1,9 +1,10 @@
 """``shopassist eval retrieval``: photo search (Luma, grocery) and passage ranking (ePQA).
 
-Photo search indexes each Luma product's first photo (queries are its other views) and the 81
-grocery packshots (queries are in-store phone photos) and reports Recall@1/5/10 and MRR next to
-chance. Passage ranking ranks each ePQA question's own evidence passages with BM25, dense MiniLM
-and their RRF fusion, and reports NDCG@5 and Recall@1. Reports go to JSON + Markdown.
+Photo search (evals/photo.py) indexes every Luma photo except the query views and the 81 grocery
+packshots (queries: in-store phone photos), fits the photo fusion on dev queries and reports
+Recall@1/5/10 and MRR of each signal and the fusion on test queries, next to chance, with speed.
+Passage ranking ranks each ePQA question's own evidence passages with BM25, dense MiniLM and their
+RRF fusion, and reports NDCG@5 and Recall@1. Reports go to JSON + Markdown.
 """
 
 from __future__ import annotations
@@ -15,16 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from evals.metrics import mrr, ndcg_at_k, recall_at_k, rrf
+from evals.metrics import ndcg_at_k, rrf
+from evals.photo import markdown as photo_markdown
 from evals.report import markdown_table, write_report
 from shopassist.settings import Settings, get_settings
 
-PHOTO_SKIP = "skipped: no image-text model (set SHOPASSIST_IMAGE_MODEL)"
-CHANCE_NOTE = ("Chance = what random ranking scores (k/N, and mean 1/rank for MRR). A randomly "
-               "initialised model (e.g. the tiny test CLIP) is not a photo-search model: it can beat chance "
-               "only through raw colour/layout statistics, so its numbers say nothing about real quality; "
-               "only a trained CLIP's numbers are meaningful.")
-PHOTO_KS = (1, 5, 10)
+PHOTO_SKIP = "skipped: no photo model configured"
 METHODS = ("BM25", "dense (MiniLM)", "hybrid (RRF)")
 
 
@@ -33,7 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                             description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, help="report folder (default: <data dir>/reports)")
     parser.add_argument("--limit", type=int, help="evaluate only the first N queries of each set")
-    parser.add_argument("--image-model", help="CLIP hub id or folder (default: SHOPASSIST_IMAGE_MODEL)")
+    parser.add_argument("--image-model", help="photo model (default: the configured one, EfficientNet-Lite0)")
+    parser.add_argument("--fit-photo", action="store_true",
+                        help="write the photo fusion weights and not-sold threshold fitted on dev queries")
     parser.set_defaults(func=run)
 
 
@@ -99,17 +98,7 @@ def text_markdown(result: dict[str, Any], n_questions: int) -> str:
             + markdown_table(["method", *metrics], rows) + f"\n\nQuestions counted per metric: {counts}.")
 
 
-# --- photo search ---------------------------------------------------------------------------
-def luma_set(shared: Path) -> tuple[list[Any], Path, list[tuple[str, str]]]:
-    from retrieval.luma import iter_luma
-
-    src = shared / "luma"
-    products = list(iter_luma(src, first_image_only=True))
-    with open(src / "image_queries.jsonl", encoding="utf-8") as f:
-        queries = [(str(src / r["query_image"]), r["target_sku"]) for r in map(json.loads, f)]
-    return products, src / "images", queries
-
-
+# --- photo search (see evals/photo.py) -------------------------------------------------------
 def grocery_set(shared: Path) -> tuple[list[Any], Path, list[tuple[str, str]]]:
     from retrieval.grocery import grocery_ids_by_class, iter_grocery
 
@@ -120,32 +109,6 @@ def grocery_set(shared: Path) -> tuple[list[Any], Path, list[tuple[str, str]]]:
     return products, src, queries
 
 
-def photo_rankings(settings: Settings, name: str, products: Sequence[Any], image_root: Path,
-                   queries: Sequence[tuple[str, str]]) -> list[list[str]]:
-    from retrieval.index import open_store
-    from retrieval.results import SearchRequest
-    from retrieval.search import Searcher
-
-    store = open_store(settings.model_copy(update={"collection": f"eval-{name}"}))
-    store.index_products(products, image_root, progress=True)
-    searcher = Searcher(store, settings.rrf_k)
-    top = max(PHOTO_KS)
-    return [[h.product.id for h in searcher.search(SearchRequest(image_path=q, top_k=top)).hits]
-            for q, _ in queries]
-
-
-def photo_scores(rankings: Sequence[Sequence[str]], targets: Sequence[str],
-                 n_products: int) -> dict[str, Any]:
-    scores: dict[str, Any] = {"queries": len(targets), "products": n_products}
-    pairs = list(zip(rankings, targets, strict=True))
-    for k in PHOTO_KS:
-        scores[f"recall@{k}"] = sum(recall_at_k(r, t, k) for r, t in pairs) / len(pairs)
-        scores[f"chance recall@{k}"] = k / n_products
-    scores["mrr"] = mrr(rankings, targets)
-    scores["chance mrr"] = sum(1 / r for r in range(1, n_products + 1)) / n_products
-    return scores
-
-
 def spread(items: Sequence[Any], limit: int | None) -> list[Any]:
     """At most ``limit`` items taken evenly across ``items`` (query files are grouped by product)."""
     if not limit or limit >= len(items):
@@ -154,28 +117,19 @@ def spread(items: Sequence[Any], limit: int | None) -> list[Any]:
     return [items[int(i * step)] for i in range(limit)]
 
 
-def photo_eval(settings: Settings, shared: Path, limit: int | None) -> dict[str, Any]:
-    results = {}
-    for name, loader in (("luma", luma_set), ("grocery", grocery_set)):
-        products, root, queries = loader(shared)
-        queries = spread(queries, limit)
-        rankings = photo_rankings(settings, name, products, root, queries)
-        results[name] = photo_scores(rankings, [t for _, t in queries], len(products))
-    return results
-
-
-def photo_markdown(result: dict[str, Any] | str, model: str | None) -> str:
-    if isinstance(result, str):
-        return f"## Photo search\n\n{result}"
-    headers = ["set", "queries", "products", *(f"R@{k}" for k in PHOTO_KS), "MRR",
-               *(f"chance R@{k}" for k in PHOTO_KS), "chance MRR"]
-    rows = [[name, r["queries"], r["products"], *(r[f"recall@{k}"] for k in PHOTO_KS), r["mrr"],
-             *(r[f"chance recall@{k}"] for k in PHOTO_KS), r["chance mrr"]] for name, r in result.items()]
-    table = markdown_table(headers, rows)
-    return f"## Photo search (image model: {model})\n\n{table}\n\n{CHANCE_NOTE}"
-
-
 # --- entry point ------------------------------------------------------------------------------
+def photo_section(settings: Settings, shared: Path, args: argparse.Namespace) -> dict[str, Any]:
+    from evals.photo import evaluate
+    from retrieval.photo import save_fusion
+
+    result, model = evaluate(settings, shared, args.limit)
+    if getattr(args, "fit_photo", False) and settings.image_model:
+        notes = {"fitted_on": f"{result['dev_queries']} dev queries (Luma alternate views + grocery "
+                              "in-store photos, split by file-name hash)"}
+        save_fusion(settings.image_model, model, notes)
+    return result
+
+
 def run(args: argparse.Namespace) -> int:
     from shopassist.errors import ConfigError
 
@@ -187,14 +141,15 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="shopassist-eval-") as tmp:
         eval_settings = settings.model_copy(update={"data_dir": Path(tmp), "chroma_url": None,
                                                     "image_model": image_model})
-        photo: dict[str, Any] | str = (photo_eval(eval_settings, shared, args.limit) if image_model
+        photo: dict[str, Any] | str = (photo_section(eval_settings, shared, args) if image_model
                                        else PHOTO_SKIP)
         questions = load_questions(shared, args.limit)
         text = text_eval(eval_settings, questions)
     result = {"photo_search": photo, "image_model": image_model, "text_model": settings.text_model,
               "passage_ranking": {m: {k: v[0] for k, v in vals.items()} for m, vals in text.items()},
               "questions": len(questions), "limit": args.limit}
-    markdown = "\n\n".join(["# Retrieval evaluation", photo_markdown(photo, image_model),
+    photo_md = f"## Photo search\n\n{photo}" if isinstance(photo, str) else photo_markdown(photo)
+    markdown = "\n\n".join(["# Retrieval evaluation", photo_md,
                             text_markdown(text, len(questions))])
     write_report(args.out or settings.reports_dir, "retrieval", result, markdown)
     return 0

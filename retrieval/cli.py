@@ -1,4 +1,4 @@
-"""``shopassist index``, ``shopassist search`` and ``shopassist convert-luma``."""
+"""``shopassist index``, ``search``, ``convert-luma`` and ``tag`` (retrieval/tag.py)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     convert.add_argument("src", type=Path, help="the Luma folder (products.jsonl, images/, reviews.csv)")
     convert.add_argument("out", type=Path, help="output folder for catalog.jsonl and images/")
     convert.set_defaults(func=run_convert)
+
+    from retrieval import tag
+
+    tag.register(sub)
 
 
 def _server_down(settings: object, error: Exception) -> IndexNotReadyError:

@@ -1,4 +1,4 @@
-"""Dense embeddings: MiniLM for product text, a CLIP-family model for photos (optional).
+"""Dense embeddings: MiniLM for product text; EfficientNet-Lite (default) or CLIP for photos.
 
 Both embedders return L2-normalised float32 vectors as lists, batch their inputs, and expose
 ``config()`` (a dict that rebuilds them, like a Chroma embedding function) so the store can record
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from shopassist.errors import ImageError, ModelUnavailableError
 from shopassist.models import resolve
@@ -95,6 +95,8 @@ class ImageTextEmbedder:
         config = self.model.config
         return int(getattr(config, "projection_dim", None) or config.text_config.hidden_size)
 
+    has_text = True  # text queries can be matched against photos
+
     def config(self) -> dict[str, Any]:
         return {"kind": "image", "name": self.name, "dim": self.dim}
 
@@ -118,6 +120,20 @@ class ImageTextEmbedder:
         with torch.inference_mode():
             features = self.model.get_image_features(**inputs)
         return _normalise(_pooled(features))
+
+
+class ImageEmbedder(Protocol):
+    """What the store needs from a photo model: a name, ``config()``, and photo vectors.
+
+    ``has_text`` says whether ``embed_texts`` exists (CLIP family) so text can query photos.
+    """
+
+    name: str
+    has_text: bool
+
+    def config(self) -> dict[str, Any]: ...
+
+    def embed_images(self, paths: Sequence[str | Path]) -> list[Vector]: ...
 
 
 def _pooled(features: Any) -> Any:
@@ -197,8 +213,17 @@ def load_text_embedder(settings: Settings) -> TextEmbedder:
                       settings.embed_batch_size)
 
 
-def load_image_embedder(settings: Settings) -> ImageTextEmbedder | None:
-    """The image-text embedder, or None when ``settings.image_model`` is unset (no photo search)."""
+def load_image_embedder(settings: Settings) -> ImageEmbedder | None:
+    """The photo embedder, or None when ``settings.image_model`` is empty (no photo search).
+
+    ``packaged:efficientnet-lite0`` / ``-lite2`` (the offline default) embed photos only; any other
+    value is a CLIP-family hub id or folder that embeds photos and text.
+    """
+    from retrieval.effnet import load_efficientnet, variant_for
+
     if not settings.image_model:
         return None
-    return _load_image_text(settings.image_model, pick_device(settings.device), settings.embed_batch_size)
+    device = pick_device(settings.device)
+    if variant_for(settings.image_model) is not None:
+        return load_efficientnet(settings.image_model, device, settings.embed_batch_size)
+    return _load_image_text(settings.image_model, device, settings.embed_batch_size)

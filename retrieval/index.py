@@ -26,7 +26,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from retrieval.catalog import Product
-from retrieval.embed import ImageTextEmbedder, TextEmbedder, load_image_embedder, load_text_embedder
+from retrieval.colors import COLOR_FEATURE, hsv_histogram
+from retrieval.embed import ImageEmbedder, TextEmbedder, load_image, load_image_embedder, load_text_embedder
 from retrieval.filters import Where, filter_metadata
 from retrieval.ingest import CatalogRow, IndexSummary, RowProblem, image_policy, scan_catalog
 from retrieval.manifest import EMPTY_GENERATION, KEEP_RETIRED, ManifestStore, new_prefix, writer_lock
@@ -127,7 +128,7 @@ class ProductStore:
             return load_text_embedder(self.settings)
 
     @property
-    def image_embedder(self) -> ImageTextEmbedder | None:
+    def image_embedder(self) -> ImageEmbedder | None:
         with _MODEL_LOCK:
             return load_image_embedder(self.settings)
 
@@ -169,6 +170,11 @@ class ProductStore:
     def images(self) -> Any | None:
         embedder = self.image_embedder
         return self._collection("images", embedder.config()) if embedder else None
+
+    @property
+    def colors(self) -> Any:
+        """One colour histogram per product photo (same ids as ``images``), for photo search."""
+        return self._collection("colors", COLOR_FEATURE)
 
     def _plain_texts(self) -> Any:
         return self._collection("text")
@@ -296,7 +302,8 @@ class ProductStore:
             chunk = gone[start : start + self.settings.embed_batch_size * 32]
             texts.delete(ids=chunk)
             if self.image_embedder:
-                self._collection("images").delete(where={"product_id": {"$in": chunk}})
+                for suffix in ("images", "colors"):
+                    self._collection(suffix).delete(where={"product_id": {"$in": chunk}})
         return len(gone)
 
     def index_products(self, products: Sequence[Product], image_root: Path,
@@ -348,7 +355,9 @@ class ProductStore:
         images, embedder = self.images, self.image_embedder
         if images is None or embedder is None:
             return
-        images.delete(where={"product_id": {"$in": [p.id for p in products]}})
+        gone = {"product_id": {"$in": [p.id for p in products]}}
+        images.delete(where=gone)
+        self.colors.delete(where=gone)
         ids, paths, metas = [], [], []
         for product in products:
             for n, (rel, color) in enumerate(_photos(product)):
@@ -357,7 +366,9 @@ class ProductStore:
                 extra = {"image": rel, "hash": hashes[product.id]} | ({"color": color} if color else {})
                 metas.append(filter_metadata(product) | extra)
         if ids:
-            images.upsert(ids=ids, embeddings=embedder.embed_images(paths), metadatas=metas)
+            vectors, histograms = _photo_features(embedder, paths)
+            images.upsert(ids=ids, embeddings=vectors, metadatas=metas)
+            self.colors.upsert(ids=ids, embeddings=histograms, metadatas=metas)
 
     def _write_texts(self, products: Sequence[Product], image_root: Path, hashes: dict[str, str]) -> None:
         docs = [p.text_for_embedding() for p in products]
@@ -507,6 +518,21 @@ class ProductStore:
                 for m, d in zip(metas, dists, strict=True))
         return [Neighbour(m["product_id"], 1.0 - d, m.get("image"), m.get("color")) for m, d in rows]
 
+    def nearest_colors(self, histograms: Sequence[Sequence[float]], n: int,
+                       where: Where | None) -> list[Neighbour]:
+        """The ``n`` photos whose colour histogram is nearest to each of ``histograms``."""
+        if not histograms or self.photo_count() == 0:
+            return []
+        try:
+            got = self._read(lambda: self._reader("colors").query(
+                query_embeddings=[list(h) for h in histograms], n_results=max(1, n), where=where,
+                include=["distances", "metadatas"]))
+        except Exception:  # a store indexed before colour histograms existed: no colour signal
+            return []
+        rows = ((m, d) for metas, dists in zip(got["metadatas"], got["distances"], strict=True)
+                for m, d in zip(metas, dists, strict=True))
+        return [Neighbour(m["product_id"], 1.0 - d, m.get("image"), m.get("color")) for m, d in rows]
+
     def vectors(self, product_id: str) -> tuple[list[float] | None, list[list[float]]]:
         """The stored text vector and photo vectors of one product."""
         text = self._read(lambda: self._reader("text").get(ids=[product_id], include=["embeddings"]))
@@ -521,6 +547,14 @@ class _EmptyCollection:
 
     def get(self, **_: Any) -> dict[str, list]:
         return {"ids": [], "documents": [], "metadatas": []}
+
+
+def _photo_features(embedder: ImageEmbedder, paths: Sequence[str]) -> tuple[list[Any], list[Any]]:
+    """Model vectors and colour histograms of the photos, each file decoded once when the model allows."""
+    images = [load_image(p) for p in paths]
+    embed_pil = getattr(embedder, "embed_pil", None)
+    vectors = embed_pil(images) if embed_pil else embedder.embed_images(paths)
+    return vectors, [hsv_histogram(im) for im in images]
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:

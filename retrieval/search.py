@@ -1,4 +1,4 @@
-"""Hybrid search: dense text, dense photo (when a CLIP model is set) and BM25, fused with RRF.
+"""Hybrid search: dense text, photo (EfficientNet or CLIP, fused with colour and OCR) and BM25, with RRF.
 
 Every list obeys the same filters: a mask over the store view's filter columns (dense lists are
 over-fetched and masked; Chroma ``where`` only for filters few products pass), and each card is
@@ -25,10 +25,9 @@ from retrieval.view import StoreView
 from shopassist.errors import InputError
 from shopassist.settings import Settings
 
-PHOTO_NOTICE = ("Photo search needs an image-text model: set SHOPASSIST_IMAGE_MODEL to a CLIP model "
-                "(hub id or local folder) and re-index. Showing text results only.")
-PHOTOS_MISSING_NOTICE = ("Photos are not indexed for the configured image model yet: run `shopassist index` "
-                         "again to add them. Showing text results only.")
+PHOTO_NOTICE = "Photo search is switched off in this shop, so these results come from your words only."
+PHOTOS_MISSING_NOTICE = ("The catalog's photos are not indexed yet, so these results come from your words "
+                         "only.")
 CANDIDATE_FACTOR = 5
 MIN_CANDIDATES = 50
 OVERFETCH_SLACK = 1.5  # neighbours fetched per wanted one, beyond 1 / (share passing the filters)
@@ -163,7 +162,8 @@ class Searcher:
             elif self.store.photo_count() == 0:
                 notices.append(PHOTOS_MISSING_NOTICE)
             else:
-                lists["photo"] = self._photo_list(request.image_path, n, scope)
+                drop = ("color",) if request.filters.colors else ()  # asked for another colour
+                lists["photo"] = self._photo_list(request.image_path, n, scope, drop)
         if not request.text.strip() and not request.image_path:
             lists["browse"] = scope.first(n)
         evidence = Evidence(lists, request.text.strip())
@@ -178,16 +178,18 @@ class Searcher:
         lists["lexical"] = [pid for pid, _ in scope.view.lexical.rank(text, n, scope.mask)]
         lists |= need_lists(self.store, text, lambda pid: scope.view.allows(scope.mask, pid))
         embedder = self.store.image_embedder
-        if embedder is not None:
+        if embedder is not None and embedder.has_text:
             photo_vector = embedder.embed_texts([text])[0]
             lists["photo_text"] = self._nearest(self.store.nearest_images, [photo_vector], n, scope)
         return lists
 
-    def _photo_list(self, image_path: str, n: int, scope: Scope) -> list[str]:
-        embedder = self.store.image_embedder
-        assert embedder is not None
-        vector = embedder.embed_images([image_path])[0]
-        return self._nearest(self.store.nearest_images, [vector], n, scope)
+    def _photo_list(self, image_path: str, n: int, scope: Scope, drop: Sequence[str] = ()) -> list[str]:
+        """Products ranked by the photo (embedding, colour and printed text fused: retrieval/photo.py)."""
+        from retrieval.photo import photo_matcher
+
+        matcher = photo_matcher(self.store)
+        ranked = matcher.rank(matcher.describe(image_path), n, scope.where, drop)
+        return scope.keep([m.product_id for m in ranked])
 
     def _nearest(self, query: NearestFn, vectors: Sequence[Sequence[float]], n: int,
                  scope: Scope) -> list[str]:

