@@ -50,10 +50,11 @@ def compare(settings: Settings, clips: list[Clip], names: list[str]) -> dict[str
     from speech.asr import load_transcriber
 
     plain, hinted = load_transcriber(settings), load_transcriber(settings, names)
-    return {
-        "without_hint": summarise([score_clip(plain, c) for c in clips]),
-        "with_hint": summarise([score_clip(hinted, c) for c in clips]),
-    }
+    result = {}
+    for name, transcriber in (("without_hint", plain), ("with_hint", hinted)):
+        result[name] = summarise([score_clip(transcriber, c) for c in clips])
+        print(f"{clips[0].source if clips else ''} {name}: WER {result[name]['wer']:.3f}", flush=True)
+    return result
 
 
 def evaluate(settings: Settings, queries: int, limit: int | None) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from ui.warmup import (
     WarmingTranscriber,
     Warmup,
     health,
+    warm_http,
     warm_turn,
 )
 
@@ -317,6 +318,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     print(f"ShopAssist is warming up at {url} (health: {url}/healthz)", flush=True)
     warmup.wait()
     if warmup.state == READY:
+        local = (host or settings.host).replace("0.0.0.0", "127.0.0.1")
+        warm_http(f"http://{local}:{port or settings.port}/")
         print(f"ShopAssist is ready in {warmup.seconds:.1f} s: open {url}", flush=True)
     else:
         print(f"ShopAssist could not start: {warmup.error}", flush=True)

@@ -125,6 +125,17 @@ def warm_turn(assistant: Any, transcriber: Any, messages: Sequence[str]) -> None
         engine.recognise(np.zeros(16_000, dtype=np.float32), None)
 
 
+def warm_http(url: str, message: str = "hello") -> None:
+    """One chat request through the running app's own HTTP queue: Gradio's first request pays
+    seconds of one-time set-up, which must not land on the first shopper."""
+    try:
+        from gradio_client import Client
+
+        Client(url, verbose=False).predict({"text": message, "files": []}, [], api_name="/chat")
+    except Exception as e:  # a failed warm-up only costs the first shopper time
+        log.warning("HTTP warm-up request failed: %s", e)
+
+
 def health(warmup: Warmup) -> tuple[int, dict[str, Any]]:
     """``/healthz``: HTTP status and body (200 ready; 503 warming or failed)."""
     state = warmup.state

@@ -21,7 +21,7 @@ DOCS = PROJECT_ROOT / "docs" / "screenshots"
 TIMEOUT_MS = 120_000
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-CHINESE = "有没有防水夹克？"
+CHINESE = "有没有防水夹克"
 OPERATOR_STATUS = "**Search:** all-MiniLM-L6-v2 + BM25 (cpu)\n\n⚠️ set SHOPASSIST_IMAGE_MODEL"
 
 LAST_REPLY_IN_VIEW = """() => {
