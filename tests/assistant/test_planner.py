@@ -197,13 +197,12 @@ def test_ui_shortlist_and_chat_shortlist_are_one(assistant: Assistant) -> None:
     from ui.state import ShopperSession
 
     found, state = assistant.respond("show me hoodies")
-    session = ShopperSession().after_reply(found, state)
+    first, second = (c.product_id for c in found.cards[:2])
+    session = ShopperSession().after_reply(found, state).add_to_shortlist((first,))
+    assert session.conversation.shortlist == (first,)
     reply, state = assistant.respond("add the second one to my shortlist", state=session.conversation)
     session = session.after_reply(reply, state)
-    second = found.cards[1].product_id
-    assert [c.product_id for c in session.shortlist] == [second]
-    session = session.add_to_shortlist((found.cards[0].product_id,))
-    assert session.conversation.shortlist == (second, found.cards[0].product_id)
+    assert [c.product_id for c in session.shortlist] == [first, second]
     shown, _ = assistant.respond("what's in my shortlist?", state=session.conversation)
-    assert [c.product_id for c in shown.cards] == [second, found.cards[0].product_id]
+    assert [c.product_id for c in shown.cards] == [first, second]
     assert session.clear_shortlist().conversation.shortlist == ()
