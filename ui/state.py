@@ -39,10 +39,19 @@ class ShopperSession:
     def after_reply(self, reply: Reply, conversation: Any,
                     cited: tuple[ProductCard, ...] = ()) -> ShopperSession:
         """After a turn: remember the newest cards (kept when a reply shows none, e.g. a question)."""
-        return replace(
+        session = replace(
             self, conversation=conversation, last_cards=reply.cards or self.last_cards,
             suggestions=reply.suggestions, cited=cited,
         )
+        return session._shortlist_from_chat(reply)
+
+    def _shortlist_from_chat(self, reply: Reply) -> ShopperSession:
+        """Chat commands ("add the cheaper one to my shortlist") and the buttons share one shortlist."""
+        ids = getattr(self.conversation, "shortlist", None)
+        if ids is None:
+            return self
+        known = {c.product_id: c for c in (*self.shortlist, *reply.cards, *self.last_cards, *self.cited)}
+        return replace(self, shortlist=tuple(known[i] for i in ids if i in known))
 
     def card(self, product_id: str) -> ProductCard | None:
         return next((c for c in (*self.last_cards, *self.cited) if c.product_id == product_id), None)
@@ -51,10 +60,17 @@ class ShopperSession:
         have = {c.product_id for c in self.shortlist}
         wanted = [pid for pid in dict.fromkeys(product_ids) if pid not in have]
         new = tuple(c for pid in wanted if (c := self.card(pid)) is not None)
-        return replace(self, shortlist=(self.shortlist + new)[: get_settings().max_shortlist])
+        return self._with_shortlist((self.shortlist + new)[: get_settings().max_shortlist])
 
     def clear_shortlist(self) -> ShopperSession:
-        return replace(self, shortlist=())
+        return self._with_shortlist(())
+
+    def _with_shortlist(self, cards: tuple[ProductCard, ...]) -> ShopperSession:
+        """The shortlist panel and the conversation's shortlist (what chat commands act on), together."""
+        conversation = self.conversation
+        if conversation is not None and hasattr(conversation, "shortlist"):
+            conversation = replace(conversation, shortlist=tuple(c.product_id for c in cards))
+        return replace(self, shortlist=cards, conversation=conversation)
 
 
 @dataclass(frozen=True)

@@ -191,3 +191,18 @@ def test_stock_answer_uses_stock_data_only(assistant: Assistant, fake_searcher: 
     fake_searcher.store.products[pid] = stocked
     reply, _ = assistant.respond("is it in stock?", state=state)
     assert "lists 3 in stock" in reply.text
+
+
+def test_ui_shortlist_and_chat_shortlist_are_one(assistant: Assistant) -> None:
+    from ui.state import ShopperSession
+
+    found, state = assistant.respond("show me hoodies")
+    first, second = (c.product_id for c in found.cards[:2])
+    session = ShopperSession().after_reply(found, state).add_to_shortlist((first,))
+    assert session.conversation.shortlist == (first,)
+    reply, state = assistant.respond("add the second one to my shortlist", state=session.conversation)
+    session = session.after_reply(reply, state)
+    assert [c.product_id for c in session.shortlist] == [first, second]
+    shown, _ = assistant.respond("what's in my shortlist?", state=session.conversation)
+    assert [c.product_id for c in shown.cards] == [first, second]
+    assert session.clear_shortlist().conversation.shortlist == ()
