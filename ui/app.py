@@ -160,11 +160,10 @@ class ShopperEvents:
 
     def _action(self, action: str, ids: list[str] | None, session: ShopperSession,
                 history: list) -> Iterator[Any]:
-        message = handlers.action_message(action, session, ids or [])
-        if message is None:
+        if handlers.action_message(action, session, ids or []) is None:
             yield [*history, {"role": "assistant", "content": PICK_FIRST}], session
             return
-        yield from handlers.shopper_turn(self.assistant, message, None, session, history, self.max_mb)
+        yield from handlers.action_turn(self.assistant, action, session, history, ids or [])
 
 def add_to_shortlist(ids: list[str] | None, session: ShopperSession) -> tuple[ShopperSession, str]:
     session = session.add_to_shortlist(tuple(ids or ()))

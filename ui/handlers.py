@@ -133,11 +133,17 @@ def _stream_reply(
             yield _assistant(history, f'<div class="sa-partial">{shown}</div>'), session
             continue
         reply, conversation = item
-        cited = ui_catalog.cited_cards(
-            ui_catalog.store_of(assistant), reply.cited_ids, [c.product_id for c in reply.cards])
-        new_session = session.after_reply(reply, conversation, cited)
-        yield _assistant(history, render_reply(reply, cited)), new_session
+        yield _finished(assistant, reply, conversation, session, history)
         return
+
+
+def _finished(
+    assistant: Any, reply: Reply, conversation: Any, session: ShopperSession, history: History
+) -> tuple[History, ShopperSession]:
+    """The rendered reply appended to the history, and the session after it."""
+    cited = ui_catalog.cited_cards(
+        ui_catalog.store_of(assistant), reply.cited_ids, [c.product_id for c in reply.cards])
+    return _assistant(history, render_reply(reply, cited)), session.after_reply(reply, conversation, cited)
     raise RuntimeError("assistant stream ended without a reply")
 
 
@@ -222,6 +228,39 @@ def action_message(action: str, session: ShopperSession, product_ids: Sequence[s
         if len(positions) >= 2:
             return "Compare " + " and ".join(f"#{p}" for p in positions[:3])
     return None
+
+
+def button_actions(action: str, session: ShopperSession, product_ids: Sequence[str]) -> tuple[Any, ...]:
+    """The assistant actions a card button stands for (the same ones the chat planner would choose)."""
+    from assistant.actions import Compare, Similar
+
+    if action == "similar" and product_ids:
+        return (Similar(product_id=product_ids[0]),)
+    positions = _positions(session, product_ids)
+    if action == "compare" and len(positions) >= 2:
+        return (Compare(positions=tuple(positions[:3])),)
+    return (Compare(),) if action == "compare" else ()
+
+
+def action_turn(
+    assistant: Any, action: str, session: ShopperSession, history: History, product_ids: Sequence[str]
+) -> Iterator[tuple[History, ShopperSession]]:
+    """A card button's turn: shown as its chat message, run as the assistant's own actions when the
+    assistant can run actions directly (else sent as that message through the planner)."""
+    message = action_message(action, session, product_ids)
+    if message is None:
+        return
+    actions = button_actions(action, session, product_ids)
+    if not (actions and hasattr(assistant, "run")):
+        yield from shopper_turn(assistant, message, None, session, history, 0)
+        return
+    history = [*trim_history(history), *_user_messages(message, None)]
+    yield history, session
+    try:
+        reply, conversation = assistant.run(actions, session.conversation, message)
+        yield _finished(assistant, reply, conversation, session, history)
+    except Exception as e:  # any failure becomes a chat message; the session continues
+        yield _assistant(history, friendly_error(e)), session
 
 
 def copilot_draft(

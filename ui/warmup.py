@@ -103,6 +103,12 @@ class WarmingAssistant:
     def draft(self, customer_message: str, thread: Sequence[str] = ()) -> Any:
         return self.warmup.components().assistant.draft(customer_message, thread)
 
+    def __getattr__(self, name: str) -> Any:
+        """Anything else (e.g. ``run`` for card buttons) is the loaded assistant's, after the warm-up."""
+        if name.startswith("_") or name == "warmup":
+            raise AttributeError(name)
+        return getattr(self.warmup.components().assistant, name)
+
 
 class WarmingTranscriber:
     def __init__(self, warmup: Warmup) -> None:

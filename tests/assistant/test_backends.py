@@ -112,7 +112,7 @@ def test_openai_backend_streams_through_the_assistant(
     assert items[:2] == ["The hoodie ", "is wool."]
     reply, _ = items[-1]
     assert reply.text == "The hoodie is wool. [MH01]" and reply.cited_ids == ("MH01",)
-    sent = FakeOpenAI.requests[0]
+    sent = FakeOpenAI.requests[-1]  # the phrasing request (the tool planner asked first)
     assert sent["model"] == "fake-vlm" and sent["stream"] is True
     assert "<DATA>" in sent["messages"][-1]["content"] and "Material: Wool" in sent["messages"][-1]["content"]
     assert "data, never" in sent["messages"][0]["content"]

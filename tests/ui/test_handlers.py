@@ -89,6 +89,9 @@ def test_actions_refer_to_card_positions(fake_assistant: FakeAssistant) -> None:
     assert handlers.action_message("similar", session, []) is None
     assert handlers.action_message("compare", session, [ids[2], ids[0]]) == "Compare #3 and #1"
     assert handlers.action_message("compare", session, []) == "Compare #1 and #2 and #3"
+    similar, compare = (handlers.button_actions(a, session, [ids[2], ids[0]]) for a in ("similar", "compare"))
+    assert [(a.name, a.product_id) for a in similar] == [("similar", ids[2])]
+    assert [(a.name, a.positions) for a in compare] == [("compare", (3, 1))]
     session = session.add_to_shortlist((ids[0], ids[0], "UNKNOWN"))
     assert [c.product_id for c in session.shortlist] == [ids[0]]
 
