@@ -23,10 +23,12 @@ from typing import Any
 
 from shopassist.settings import DEMO_CATALOG, PROJECT_ROOT, Settings
 
-MAX_KILL_DELAY_S = 0.5
+# The stand-in embedder takes this long per batch (a real MiniLM batch takes longer), so a kill at a
+# random point within the next batch's time always lands while that batch is being written.
+BATCH_WORK_S = 0.2
 
 CHILD = """
-import sys, hashlib
+import sys, hashlib, time
 import retrieval.index as index
 from shopassist.settings import Settings
 
@@ -34,6 +36,7 @@ class Hashing:
     name, dim = "hashing-bow", 64
     def config(self): return {"kind": "text", "name": self.name, "dim": self.dim}
     def embed(self, texts):
+        time.sleep(float(sys.argv[3]))  # simulated model time per batch
         out = []
         for t in texts:
             v = [0.0] * 64
@@ -55,7 +58,8 @@ print("done", summary.indexed, summary.updated, summary.unchanged, flush=True)
 
 def _child(settings: Settings, catalog: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HF_HUB_OFFLINE": "1"}
-    return subprocess.Popen([sys.executable, "-c", CHILD, settings.model_dump_json(), str(catalog)],
+    return subprocess.Popen([sys.executable, "-c", CHILD, settings.model_dump_json(), str(catalog),
+                             str(BATCH_WORK_S)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
@@ -101,7 +105,7 @@ def _stored_ids(settings: Settings) -> list[str]:
 def trial(settings: Settings, catalog: Path, batches: int, rng: random.Random) -> dict[str, Any]:
     """One kill -9 at a random batch, a readability check, a resume run and the final counts."""
     target = rng.randint(1, batches - 1)
-    delay = round(rng.uniform(0.0, MAX_KILL_DELAY_S), 3)
+    delay = round(rng.uniform(0.0, 0.8 * BATCH_WORK_S), 3)
     killed_after = _kill_after(_child(settings, catalog), target, delay)
     after_kill = len(_stored_ids(settings))
     resume = _child(settings, catalog)
