@@ -141,12 +141,13 @@ def csv_inputs(folder: Path) -> list[BadInput]:
 
 
 # --- transcribe -------------------------------------------------------------------------------------
-def write_wav(path: Path, samples: np.ndarray) -> Path:
+def write_wav(path: Path, samples: np.ndarray, rate: int = RATE) -> Path:
+    """16-bit mono WAV of float samples in -1..1."""
     pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
-        w.setframerate(RATE)
+        w.setframerate(rate)
         w.writeframes(pcm.tobytes())
     return path
 

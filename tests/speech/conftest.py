@@ -1,29 +1,15 @@
-"""Speech test helpers: WAV writers (stdlib ``wave``), a fake engine, and the real model once per session."""
+"""Speech test helpers: WAV writers, a fake engine, and the real model once per session."""
 
 from __future__ import annotations
 
-import wave
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from evals.bad_inputs import RATE, write_wav  # noqa: F401 (re-exported for the speech tests)
 from shopassist.settings import Settings
 from speech.asr import Recognition, Transcriber, audio_limits, load_transcriber
-
-RATE = 16_000
-
-
-def write_wav(path: Path, samples: np.ndarray, rate: int = RATE) -> Path:
-    """16-bit mono WAV of float samples in -1..1."""
-    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm.tobytes())
-    return path
 
 
 def tone(seconds: float, freq: float = 440.0, level: float = 0.3) -> np.ndarray:
