@@ -82,6 +82,7 @@ class Compare(_Action):
     name: Literal["compare"] = "compare"
     source: Source = "shown"
     positions: tuple[int, ...] = ()
+    product_ids: tuple[str, ...] = Field((), description="Products named by the shopper (catalog ids).")
 
 
 class Similar(_Action):

@@ -77,7 +77,9 @@ def reset(executor: Any, a: act.Reset, state: ConversationState) -> Outcome:
 
 # --- comparing and similar products ----------------------------------------------------------------
 def compare(executor: Any, a: act.Compare, state: ConversationState) -> Outcome:
-    if a.source == "shortlist":
+    if len(a.product_ids) >= 2:
+        products = executor.store.get(list(a.product_ids))
+    elif a.source == "shortlist":
         products = executor.store.get(list(state.shortlist))
         if len(products) < 2:
             return Outcome("Your shortlist needs at least two products to compare.", state)

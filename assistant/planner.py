@@ -33,6 +33,9 @@ NGRAM = "ngram"
 CLAUSE = re.compile(r"\s*(?:[:;,.!]|\band then\b|\bthen\b|\band\b)\s*", re.I)
 _FITTED: dict[str, Any] = {}  # fitted classifiers by file hash + encoder: one fit per process
 SEARCH_LIKE = {"search", "refine", "more"}
+WHAT_TEXT = (
+    "What are you looking for? Tell me a kind of product, and a budget, colour or size if you have one."
+)
 CLARIFY_TEXT = {
     "search": "search the catalog for it",
     "refine": "change the current results",
@@ -157,7 +160,7 @@ class Planner:
 
     def plan(self, text: str, state: ConversationState, image_path: str | None = None) -> act.Plan:
         reading = self.reader.read(text, len(state.shown_ids))
-        ranked = self.classifier.predict(reading.text)
+        ranked = self.classifier.predict(reading.intent_text or reading.text)
         label, confidence = ranked[0]
         if image_path:
             return act.Plan(
@@ -186,18 +189,21 @@ class Planner:
         remember = _remember(reading)
         if label in SEARCH_LIKE:
             return self._search_like(label, reading, state, remember)
+        named = reading.named
         if label == "ask":
-            return act.Ask(question=reading.text, positions=reading.positions, plural=reading.plural)
+            return act.Ask(
+                question=reading.text, positions=reading.positions, plural=reading.plural, product_ids=named
+            )
         if label == "compare":
             source = "shortlist" if self.shortlist_words.search(text) or not state.shown_ids else "shown"
-            return act.Compare(source=source, positions=reading.positions)
+            return act.Compare(source=source, positions=reading.positions, product_ids=named)
         if label == "similar":
-            return act.Similar(positions=reading.positions)
+            return act.Similar(positions=reading.positions, product_id=named[0] if named else None)
         if label in {"shortlist_add", "shortlist_remove"}:
-            ref = act.Reference(positions=reading.positions, pick=reading.pick)
+            ref = act.Reference(positions=reading.positions, pick=reading.pick, product_ids=named)
             return act.ShortlistAdd(ref=ref) if label == "shortlist_add" else act.ShortlistRemove(ref=ref)
         if label == "reviews":
-            return act.Reviews(positions=reading.positions)
+            return act.Reviews(positions=reading.positions, product_ids=named)
         simple = {
             "shortlist_show": act.ShortlistShow,
             "shortlist_clear": act.ShortlistClear,
@@ -216,6 +222,8 @@ class Planner:
             label = "refine"  # "under $40" after a search narrows it
         if label != "search" and not state.query and (has_words or reading.slots != act.SearchSlots()):
             label = "search"
+        if not (state.query or has_words or reading.slots != act.SearchSlots() or remember != act.Remember()):
+            return act.Clarify()  # "I need something": nothing to search for yet, so ask what
         if label == "search":
             return act.Search(query=reading.query, slots=reading.slots, remember=remember)
         return act.Refine(
@@ -244,6 +252,8 @@ def _ambiguous(ranked: Sequence[tuple[str, float]]) -> bool:
 
 def clarify_question(options: Sequence[str]) -> str:
     """'Do you want me to X, or Y?' for the planner's top readings."""
+    if not options:
+        return WHAT_TEXT
     said = [CLARIFY_TEXT.get(o.split("+")[-1], o.replace("_", " ")) for o in options]
     if len(said) < 2:
         return "Sorry, I'm not sure what you mean. Could you rephrase it?"

@@ -15,9 +15,10 @@ from assistant.actions import Plan
 from assistant.copilot import Copilot
 from assistant.executor import Executor
 from assistant.grounding import GroundedAnswerer
+from assistant.mentions import ProductNames
 from assistant.planner import NGRAM, IntentClassifier, Planner, ngram_encoder
 from assistant.results import Citation, CopilotDraft, Reply
-from assistant.slots import SlotReader
+from assistant.slots import SlotReader, lexicon_phrases
 from assistant.state import ConversationState
 from assistant.toolplanner import ToolPlanner, supports_tools
 from assistant.turns import Outcome, Turns
@@ -105,8 +106,10 @@ class Assistant:
         products = self.searcher.store.all_products()
         key = tuple(p.id for p in products)
         if self._vocab is None or self._vocab[0] != key:
-            vocab = Vocabulary.build(products, [u.text for u in self.classifier.utterances])
-            self._vocab = (key, SlotReader(vocab, self.searcher.parse_query))
+            utterances = [u.text for u in self.classifier.utterances]
+            vocab = Vocabulary.build(products, utterances, known=lexicon_phrases())
+            reader = SlotReader(vocab, self.searcher.parse_query, names=ProductNames(products))
+            self._vocab = (key, reader)
         return self._vocab[1]
 
     def stream(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from assistant.actions import SearchSlots, Sort
+from assistant.mentions import ProductNames, masked
 from assistant.state import Preferences
 from assistant.vocab import Vocabulary, stem
 from retrieval.query import size_code
@@ -31,6 +32,21 @@ Pick = Literal["focus", "cheapest", "dearest", "all"]
 @lru_cache(maxsize=2)
 def load_lexicon(path: Path = LEXICON_FILE) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def lexicon_phrases(lexicon: dict[str, Any] | None = None) -> list[str]:
+    """Every phrase of the lexicon (the words the slot reader acts on are never spelling-corrected)."""
+
+    def walk(value: Any) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, dict):
+            return [p for k, v in value.items() if not k.startswith("_") for p in [k, *walk(v)]]
+        if isinstance(value, list):
+            return [p for v in value for p in walk(v)]
+        return []
+
+    return walk(lexicon or load_lexicon())
 
 
 def phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
@@ -52,6 +68,8 @@ class Reading:
     pick: Pick = "focus"
     cheaper: bool = False
     asks_stock: bool = False
+    named: tuple[str, ...] = ()  # ids of the products named in the message, in order
+    intent_text: str = ""  # the message with product names replaced by their kind (for the classifier)
 
 
 def _cut(pattern: re.Pattern[str], text: str) -> tuple[str, bool]:
@@ -62,9 +80,16 @@ def _cut(pattern: re.Pattern[str], text: str) -> tuple[str, bool]:
 class SlotReader:
     """Reads slots against one catalog vocabulary and the lexicon."""
 
-    def __init__(self, vocab: Vocabulary, parse: Parse, lexicon: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        vocab: Vocabulary,
+        parse: Parse,
+        lexicon: dict[str, Any] | None = None,
+        names: ProductNames | None = None,
+    ) -> None:
         self.vocab = vocab
         self.parse = parse
+        self.names = names or ProductNames(())
         lex = lexicon or load_lexicon()
         self.lex = lex
         self.sorts = {key: phrase_pattern(v) for key, v in lex["sort"].items()}
@@ -91,6 +116,7 @@ class SlotReader:
     # --- the whole reading ----------------------------------------------------------------------
     def read(self, text: str, shown: int = 0) -> Reading:
         corrected = self.vocab.correct(text)
+        mentions = self.names.find(corrected)
         rest, sort = self._sort(corrected)
         rest, cheaper = _cut(self.cheaper, rest) if sort != "price_asc" else (rest, False)
         rest, prefs = self._preferences(rest)
@@ -120,6 +146,8 @@ class SlotReader:
             pick=self._pick(corrected),
             cheaper=cheaper,
             asks_stock=bool(self.stock.search(corrected)),
+            named=tuple(dict.fromkeys(m.product_id for m in mentions)),
+            intent_text=masked(corrected, mentions),
         )
 
     def search_words(self, text: str) -> str:

@@ -17,8 +17,9 @@ from functools import cached_property
 from retrieval.catalog import Product
 
 WORD = re.compile(r"[a-z][a-z'-]*[a-z]|[a-z]")
-MIN_CORRECT_CHARS = 4
-CORRECT_CUTOFF = 85.0
+MIN_CORRECT_CHARS = 3
+LONG_WORD = 6  # from this length one edit may reach any catalog word; shorter words only kinds and colours
+LONGER_WORD = 9  # from this length two edits
 MIN_EXTRA_COUNT = 2
 
 
@@ -41,14 +42,20 @@ class Vocabulary:
     sizes: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     type_words: frozenset[str] = field(default_factory=frozenset)
+    cues: frozenset[str] = field(default_factory=frozenset)  # request words the slot reader acts on
 
     @classmethod
-    def build(cls, products: Sequence[Product], extra_text: Iterable[str] = ()) -> Vocabulary:
+    def build(
+        cls, products: Sequence[Product], extra_text: Iterable[str] = (), known: Iterable[str] = ()
+    ) -> Vocabulary:
+        """``extra_text``: request phrasing (words said twice become known); ``known``: always known."""
         counts: Counter[str] = Counter()
         for product in products:
             counts.update(_product_words(product))
         extra: Counter[str] = Counter(w for text in extra_text for w in words(text))
         counts.update({w: n for w, n in extra.items() if n >= MIN_EXTRA_COUNT})  # one-off typos stay unknown
+        cues = frozenset(w for text in known for w in words(text))
+        counts.update(cues)
         types = {w for p in products for w in words(f"{p.title} {' '.join(p.categories)}")}
         return cls(
             counts,
@@ -56,24 +63,40 @@ class Vocabulary:
             sizes=tuple(sorted({s for p in products for s in p.sizes})),
             categories=tuple(sorted({c for p in products for c in p.categories})),
             type_words=frozenset(stem(w) for w in types if len(w) > 2),
+            cues=cues,
         )
 
     @cached_property
     def _choices(self) -> list[str]:
-        return [w for w in self.counts if len(w) >= MIN_CORRECT_CHARS - 1]
+        return [w for w in self.counts if len(w) >= MIN_CORRECT_CHARS]
+
+    @cached_property
+    def _short_choices(self) -> list[str]:
+        """What a short unknown word may become: kinds, colours and request cues (not any catalog word)."""
+        colors = {w for c in self.colors for w in words(c)}
+        return [w for w in self._choices if w in colors or w in self.cues or stem(w) in self.type_words]
 
     def correct_word(self, word: str) -> str:
-        """The closest known word for an unknown one (itself when known, short or nothing is close)."""
-        from rapidfuzz import fuzz, process
+        """The closest known word for an unknown one (itself when known, short or nothing is close).
+
+        One edit (Damerau: a swap counts once) for words of ``LONG_WORD`` letters or more, two from
+        ``LONGER_WORD``; shorter words are only corrected into product kinds and colours ("jaket",
+        "blu"), so an unknown ordinary word ("wife") is never turned into a catalog word ("wide").
+        """
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
 
         low = word.lower()
-        if low in self.counts or len(low) < MIN_CORRECT_CHARS or not low.isalpha():
+        known = low in self.counts or stem(low) in self.counts  # a known word or its plural ("hoods")
+        if known or len(low) < MIN_CORRECT_CHARS or not low.isalpha():
             return word
-        found = process.extract(low, self._choices, scorer=fuzz.ratio, limit=5, score_cutoff=CORRECT_CUTOFF)
+        edits = 2 if len(low) >= LONGER_WORD else 1
+        choices = self._choices if len(low) >= LONG_WORD else self._short_choices
+        found = process.extract(low, choices, scorer=OSA.distance, limit=8, score_cutoff=edits)
         if not found:
             return word
-        best = max(score for _, score, _ in found)
-        return max((w for w, score, _ in found if score == best), key=lambda w: self.counts[w])
+        best = min(distance for _, distance, _ in found)
+        return max((w for w, distance, _ in found if distance == best), key=lambda w: self.counts[w])
 
     def correct(self, text: str) -> str:
         """``text`` with each unknown word replaced by its closest catalog (or request) word."""

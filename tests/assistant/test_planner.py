@@ -9,10 +9,11 @@ from collections import Counter
 import pytest
 
 from assistant import actions as act
+from assistant.mentions import ProductNames
 from assistant.planner import UTTERANCES_FILE, IntentClassifier, Planner, load_utterances, ngram_encoder
 from assistant.reviews import review_summary
 from assistant.session import Assistant
-from assistant.slots import SlotReader
+from assistant.slots import SlotReader, lexicon_phrases
 from assistant.state import ConversationState
 from assistant.vocab import Vocabulary
 from retrieval.catalog import Product
@@ -25,8 +26,10 @@ GROCERY = PROJECT_ROOT.parent / "shared" / "data" / "grocery" / "catalog.jsonl"
 
 @pytest.fixture(scope="module")
 def reader(products: list[Product]) -> SlotReader:
-    vocab = Vocabulary.build(products, [u.text for u in load_utterances()])
-    return SlotReader(vocab, lambda text: parse_query(text, vocab.colors, vocab.categories))
+    vocab = Vocabulary.build(products, [u.text for u in load_utterances()], known=lexicon_phrases())
+    return SlotReader(
+        vocab, lambda text: parse_query(text, vocab.colors, vocab.categories), names=ProductNames(products)
+    )
 
 
 def test_utterance_file_covers_every_planned_action() -> None:
