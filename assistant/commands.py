@@ -42,7 +42,7 @@ def _names(products: Sequence[Product]) -> str:
     return ", ".join(f"the {plain(p.title)} [{p.id}]" for p in products)
 
 
-def _cards(executor: Any, products: Sequence[Product], why: str) -> tuple:
+def product_cards(executor: Any, products: Sequence[Product], why: str) -> tuple:
     store = executor.store
     return tuple(cardlib.card(Hit(p, 0.0, (why,), store.image_path(p))) for p in products)
 
@@ -132,7 +132,7 @@ def shortlist_add(executor: Any, a: act.ShortlistAdd, state: ConversationState) 
     shortlist = tuple(dict.fromkeys(state.shortlist + tuple(p.id for p in products)))
     text = f"Added {_names(products)} to your shortlist ({len(shortlist)} saved)."
     new_state = replace(state, shortlist=shortlist, focus_ids=tuple(p.id for p in products))
-    return Outcome(text, new_state, cards=_cards(executor, products, "added to your shortlist"))
+    return Outcome(text, new_state, cards=product_cards(executor, products, "added to your shortlist"))
 
 
 def shortlist_remove(executor: Any, a: act.ShortlistRemove, state: ConversationState) -> Outcome:
@@ -164,7 +164,7 @@ def shortlist_show(executor: Any, a: act.ShortlistShow, state: ConversationState
     return Outcome(
         text,
         new_state,
-        cards=_cards(executor, products, "on your shortlist"),
+        cards=product_cards(executor, products, "on your shortlist"),
         suggestions=("Compare the items in my shortlist", "Clear my shortlist"),
     )
 
@@ -181,7 +181,8 @@ def reviews(executor: Any, a: act.Reviews, state: ConversationState) -> Outcome:
     summaries = [review_summary(p, executor.encoder) for p in products]
     facts = tuple(f for _, fs in summaries for f in fs)
     text = " ".join(t for t, _ in summaries)
-    return Outcome(text, replace(state, focus_ids=tuple(p.id for p in products)), facts=facts)
+    focused = replace(state, focus_ids=tuple(p.id for p in products))
+    return Outcome(text, focused, facts=facts, abstained=not any(p.reviews for p in products))
 
 
 def stock_answer(products: Sequence[Product], sizes: Sequence[str], state: ConversationState) -> Outcome:
@@ -200,7 +201,10 @@ def stock_answer(products: Sequence[Product], sizes: Sequence[str], state: Conve
             parts.append(f"It {said} offered in size {'/'.join(sizes)} [{p.id}].")
             facts.append(option_fact(p, "size"))
     return Outcome(
-        " ".join(parts), replace(state, focus_ids=tuple(p.id for p in products)), facts=tuple(facts)
+        " ".join(parts),
+        replace(state, focus_ids=tuple(p.id for p in products)),
+        facts=tuple(facts),
+        abstained=all(p.stock is None for p in products),  # the stock question itself is not answered
     )
 
 

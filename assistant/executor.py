@@ -12,6 +12,7 @@ from typing import Any
 
 from assistant import actions as act
 from assistant import commands
+from assistant.choose import by_facts, by_price
 from assistant.facts import format_price, plain
 from assistant.photo import asks_more
 from assistant.slots import SlotReader
@@ -227,7 +228,31 @@ class Executor:
         reading = self.reader().read(a.question, len(state.shown_ids))
         if reading.asks_stock and products:
             return commands.stock_answer(products, reading.slots.sizes, state), ["ask"]
+        pool = self._choice_pool(a, state)
+        if len(pool) > 1:
+            return self._choose(a.question, reading, pool, state), ["ask"]
         return self.turns.answer(a.question, products, state), ["ask"]
+
+    def _choice_pool(self, a: act.Ask, state: ConversationState) -> list[Product]:
+        """The products a 'which one ...?' question chooses among (none when it is not such a question)."""
+        if a.product_ids or a.positions or not self.reader().choice.search(a.question):
+            return []
+        ids = state.focus_ids if len(state.focus_ids) > 1 else state.shown_ids
+        return self.store.get(list(ids))
+
+    def _choose(self, question: str, reading: Any, pool: list[Product], state: ConversationState) -> Outcome:
+        dearest = reading.slots.sort == "price_desc" or reading.pick == "dearest"
+        cheapest = reading.slots.sort == "price_asc" or reading.cheaper or reading.pick == "cheapest"
+        picked = by_price(pool, dearest) if dearest or cheapest else None
+        picked = picked or by_facts(question, pool, self.turns.answerer)
+        focus = tuple(p.id for p in picked.products) or state.focus_ids
+        return Outcome(
+            picked.text,
+            replace(state, focus_ids=focus),
+            cards=commands.product_cards(self, picked.products, "answers your question"),
+            facts=picked.facts,
+            abstained=picked.abstained,
+        )
 
     def _photo(self, a: act.Photo, state: ConversationState) -> tuple[Outcome, list[str]]:
         outcome = self.turns.photo(a.question or a.query, a.query, slot_filters(a.slots), a.image_path, state)

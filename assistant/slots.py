@@ -99,6 +99,7 @@ class SlotReader:
         self.plural = phrase_pattern(lex["plural"])
         self.cheapest_ref = phrase_pattern(lex["cheapest_ref"])
         self.dearest_ref = phrase_pattern(lex["dearest_ref"])
+        self.choice = phrase_pattern(lex["choice"])
         neg = "|".join(re.escape(p) for p in sorted(lex["negation"], key=len, reverse=True))
         self.negated = re.compile(
             rf"(?<![\w'])({neg})\s+(?:the\s+|any\s+|in\s+)?(?:colou?r\s+)?([a-z][\w-]*)", re.I

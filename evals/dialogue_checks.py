@@ -227,6 +227,7 @@ def _excluded_colours(state: Any) -> list[str]:
     for name in dir(filters):
         if "exclude" in name and "color" in name:
             found += list(getattr(filters, name) or ())
+    found += list(getattr(state, "exclude_colors", ()) or ())
     preferences = getattr(state, "preferences", None)
     return found + list(getattr(preferences, "disliked_colors", ()) or ())
 
