@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -26,9 +27,7 @@ STOPWORD_TEXT = (
 )
 STOPWORDS = frozenset(STOPWORD_TEXT.split())
 SPELLINGS = {"color": "colour", "colors": "colour", "colours": "colour", "sizes": "size"}
-QUESTION_WORDS = {
-    "come": "colour",
-    "fit": "size",
+QUESTION_WORDS = {  # single words; phrases ("come from", "true to size") are lexicon question concepts
     "cost": "price",
     "expensive": "price",
     "cheap": "price",
@@ -57,17 +56,73 @@ def tokens(text: str, question: bool = False) -> list[str]:
         if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
             w = w[:-1]
         out.append(w)
-    if question and "size" in out and "colour" in out and re.search(r"\bcome\b", text):
-        out.remove("colour")  # "what sizes does it come in": not a colour question
     return out
 
 
+@lru_cache(maxsize=1)
+def _lexicon_patterns() -> tuple[tuple[tuple[re.Pattern[str], frozenset[str]], ...], re.Pattern[str]]:
+    """The lexicon's question concepts ("come from" -> origin/country) and overview phrases."""
+    from assistant.slots import load_lexicon, phrase_pattern
+
+    lex = load_lexicon()
+    concepts = tuple(
+        (phrase_pattern(c["phrases"]), frozenset(c["concepts"])) for c in lex["question_concepts"]
+    )
+    return concepts, phrase_pattern(lex["overview"])
+
+
+def base_forms(word: str) -> frozenset[str]:
+    """A word and, for a comparative or superlative, its base ("sweeter", "juiciest", "biggest")."""
+    forms = {word}
+    for suffix in ("iest", "ier"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            forms.add(word[: -len(suffix)] + "y")
+    for suffix in ("est", "er"):
+        stem = word[: -len(suffix)]
+        if word.endswith(suffix) and len(stem) >= 3:
+            forms |= {stem, stem + "e"}
+            if len(stem) > 3 and stem[-1] == stem[-2]:
+                forms.add(stem[:-1])  # "biggest" -> "big"
+    return frozenset(forms)
+
+
+def question_units(question: str) -> list[frozenset[str]]:
+    """What a question asks for, as units of interchangeable words: a lexicon concept ("where does it
+    come from" -> {origin, country, grown}) or one content word with its base form ("sweeter")."""
+    concepts, _ = _lexicon_patterns()
+    text, units = question.lower(), []
+    for pattern, words in concepts:
+        if pattern.search(text):
+            units.append(words)
+            text = pattern.sub(" ", text)
+    units += [base_forms(w) for w in tokens(text, question=True)]
+    if frozenset({"size"}) in units and not re.search(r"colou?r", question, re.I):
+        units = [u for u in units if u != frozenset({"colour"})]  # "what sizes does it come in"
+    return list(dict.fromkeys(units))
+
+
 def overlap_scores(question: str, texts: Sequence[str], ignore: frozenset[str] = frozenset()) -> np.ndarray:
-    """Share of the question's content words (minus ``ignore``, e.g. product names) found in each text."""
-    wanted = set(tokens(question, question=True)) - ignore
+    """Share of the question's units (minus ``ignore``, e.g. product names) found in each text."""
+    wanted = [u for u in question_units(question) if not u <= ignore]
     if not wanted:
         return np.zeros(len(texts))
-    return np.array([len(wanted & set(tokens(t))) / len(wanted) for t in texts], dtype=float)
+    said = [set(tokens(t)) for t in texts]
+    return np.array([sum(1 for u in wanted if u & s) / len(wanted) for s in said], dtype=float)
+
+
+def asks_overview(question: str, facts: Sequence[Fact]) -> bool:
+    """'tell me about the X', 'describe it': an overview request with nothing more specific asked."""
+    _, overview = _lexicon_patterns()
+    if not overview.search(question):
+        return False
+    ignore = frozenset(t for f in facts for t in tokens(f.title))
+    return not [u for u in question_units(overview.sub(" ", question)) if not u <= ignore]
+
+
+def overview_facts(facts: Sequence[Fact], sentences: int = 2) -> tuple[Fact, ...]:
+    """The product's first description sentences (else its first details) and its price."""
+    lead = [f for f in facts if f.source == "description"] or [f for f in facts if f.source == "attribute"]
+    return tuple(lead[:sentences] + [f for f in facts if f.source == "price"])
 
 
 @dataclass(frozen=True)
@@ -148,6 +203,10 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, facts: Sequence[Fact], threshold: float | None = None) -> Answer:
         """The cited answer, or an abstention when no fact scores above the threshold."""
+        if facts and asks_overview(question, facts):
+            picked = overview_facts(facts)
+            if picked:
+                return Answer(compose(picked), picked, False)
         ranked = self.rank(question, facts)
         chosen = self.select(ranked, threshold)
         if not chosen:

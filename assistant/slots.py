@@ -34,6 +34,9 @@ def load_lexicon(path: Path = LEXICON_FILE) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+NOT_CUES = {"_about", "question_concepts", "overview"}  # question words: not spelling-correction targets
+
+
 def lexicon_phrases(lexicon: dict[str, Any] | None = None) -> list[str]:
     """Every phrase of the lexicon (the words the slot reader acts on are never spelling-corrected)."""
 
@@ -41,7 +44,7 @@ def lexicon_phrases(lexicon: dict[str, Any] | None = None) -> list[str]:
         if isinstance(value, str):
             return [value]
         if isinstance(value, dict):
-            return [p for k, v in value.items() if not k.startswith("_") for p in [k, *walk(v)]]
+            return [p for k, v in value.items() if k not in NOT_CUES for p in [k, *walk(v)]]
         if isinstance(value, list):
             return [p for v in value for p in walk(v)]
         return []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.answer import ExtractiveAnswerer, overlap_scores, tokens
+from assistant.answer import ExtractiveAnswerer, asks_overview, overlap_scores, question_units, tokens
 from assistant.facts import Fact, is_injection, product_facts, split_sentences
 from retrieval.catalog import Product, Review
 
@@ -58,17 +58,38 @@ def test_product_facts_sources() -> None:
 
 
 def test_tokens_fold_synonyms() -> None:
-    assert tokens("What colors does it come in?", question=True) == ["colour", "colour"]
+    assert tokens("What colors does it come in?", question=True) == ["colour", "come"]
     assert tokens("Is the fabric washable?", question=True) == ["material", "wash"]
     assert tokens("Performance fabrics") == ["performance", "fabric"]
 
 
-def test_size_questions_with_come_never_crash() -> None:
-    # held-out ePQA question that raised ValueError (issue 8): "comes" is not the colour word "come"
-    words = tokens("what eartip size comes with headset?", question=True)
-    assert words == ["eartip", "size", "come", "headset"]
-    assert tokens("What sizes does it come in?", question=True) == ["size"]
-    assert tokens("what colors and sizes does it come in", question=True).count("colour") == 1
+def test_question_units_read_phrases_and_comparatives() -> None:
+    # held-out ePQA question that raised ValueError (issue 8): "comes" is not the colour phrase "come in"
+    assert question_units("what eartip size comes with headset?") == [
+        frozenset({"eartip"}),
+        frozenset({"size"}),
+        frozenset({"come"}),
+        frozenset({"headset"}),
+    ]
+    assert question_units("What sizes does it come in?") == [frozenset({"size"})]
+    assert frozenset({"colour"}) in question_units("what colors and sizes does it come in")
+    assert question_units("where does it come from?") == [frozenset({"origin", "country", "grown"})]
+    assert question_units("is it true to size?") == [frozenset({"fit"})]  # fit, not the size list
+    assert "sweet" in question_units("which one is sweeter?")[0]
+    assert "big" in question_units("the biggest")[0] and "juicy" in question_units("juiciest")[0]
+
+
+def test_overview_questions_get_the_description_and_price() -> None:
+    facts = [
+        Fact("P1", "Trail Pack", "A light pack for day hikes.", "description"),
+        Fact("P1", "Trail Pack", "Holds a 2 litre bladder.", "description"),
+        Fact("P1", "Trail Pack", "It has a rain cover.", "description"),
+        Fact("P1", "Trail Pack", "Price: $40.00", "price"),
+    ]
+    assert asks_overview("tell me about the Trail Pack", facts)
+    assert not asks_overview("tell me about its rain cover", facts)
+    answer = ExtractiveAnswerer(threshold=0.35, max_facts=2).answer("tell me about the Trail Pack", facts)
+    assert [f.text for f in answer.facts] == [facts[0].text, facts[1].text, "Price: $40.00"]
 
 
 def test_overlap_ignores_product_names() -> None:
