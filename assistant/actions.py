@@ -28,6 +28,7 @@ class SearchSlots(_Action):
     min_price: float | None = Field(None, ge=0)
     max_price: float | None = Field(None, ge=0)
     category: str | None = Field(None, description="Catalog category path or segment.")
+    gender: str | None = Field(None, description="Who it is for, as the catalog says it ('Women', 'Men').")
     sizes: tuple[str, ...] = ()
     in_stock: bool = False
     sort: Sort = "relevance"

@@ -20,6 +20,7 @@ from assistant.state import ConversationState, Preferences
 from assistant.turns import SUMMARY_ITEMS, Outcome, Shaping, Turns, best_named, describe_filters
 from assistant.vocab import stem, words
 from retrieval.catalog import Product
+from retrieval.query import GENDERS
 from retrieval.results import Filters, Hit
 
 PRICE_STEP = 0.01
@@ -30,6 +31,7 @@ RELAXABLE = (
     ("sizes", "size"),
     ("in_stock", "in-stock"),
     ("category", "category"),
+    ("gender", "gender"),
 )
 
 
@@ -41,6 +43,7 @@ def slot_filters(slots: act.SearchSlots) -> Filters:
         sizes=slots.sizes,
         category=slots.category,
         in_stock=slots.in_stock,
+        gender=slots.gender,
     )
 
 
@@ -110,7 +113,7 @@ class Executor:
                 state.filters,
                 state,
                 exclude=state.seen_ids,
-                shaping=self.shaping(state.query, state),
+                shaping=self.shaping(state.query, state, state.filters),
             )
             return outcome, ["refine"]
         filters = state.filters.merged(slot_filters(a.slots))
@@ -134,7 +137,8 @@ class Executor:
     def _searched(
         self, query: str, filters: Filters, state: ConversationState, name: str, relax: bool = True
     ) -> tuple[Outcome, list[str]]:
-        outcome = unpriced(self.turns.run_search(query, filters, state, shaping=self.shaping(query, state)))
+        shaping = self.shaping(query, state, filters)
+        outcome = unpriced(self.turns.run_search(query, filters, state, shaping=shaping))
         if outcome.cards or not relax:
             return outcome, [name]
         relaxed = self.relax(query, filters, state, outcome.text)
@@ -151,7 +155,8 @@ class Executor:
                 continue
             looser = replace(filters, **{key: getattr(Filters(), key)})
             nearer = replace(state, sort="price_asc") if key == "max_price" else state
-            outcome = self.turns.run_search(query, looser, nearer, shaping=self.shaping(query, nearer))
+            shaping = self.shaping(query, nearer, looser)
+            outcome = self.turns.run_search(query, looser, nearer, shaping=shaping)
             if outcome.cards:
                 lead = failed or f'Nothing matched "{query}"{describe_filters(filters)}.'
                 return replace(outcome, text=f"{lead} I relaxed the {label}: {outcome.text}")
@@ -176,12 +181,15 @@ class Executor:
         vocab = self.reader().vocab
         return {stem(w) for w in words(query) if vocab.is_type_word(w)}
 
-    def shaping(self, query: str, state: ConversationState) -> Shaping:
+    def shaping(self, query: str, state: ConversationState, filters: Filters | None = None) -> Shaping:
         types = self._type_words(query)
         colors, terms = set(state.exclude_colors), {stem(t) for t in state.exclude_terms}
+        gender = filters.gender if filters else None
 
         def keep(product: Product) -> bool:
             if colors and product.colors and all(c in colors for c in product.colors):
+                return False
+            if gender and not for_gender(product, gender):
                 return False
             said = {stem(w) for w in words(_kind_text(product))}
             if terms and terms & ({stem(w) for w in words(product.title + " " + product.description)} | said):
@@ -264,6 +272,14 @@ class Executor:
             "photo",
             "ask",
         ]
+
+
+def for_gender(product: Product, gender: str) -> bool:
+    """False only when the catalog says the product is for another gender (category root or attribute)."""
+    said = {c.split("/")[0].lower() for c in product.categories}
+    said |= {part.strip().lower() for v in product.attributes.values() for part in v.split(",")}
+    others = {g.lower() for g in GENDERS} - {gender.lower()}
+    return gender.lower() in said or not (said & others)
 
 
 def _kind_text(product: Product) -> str:

@@ -224,6 +224,8 @@ class Planner:
             label = "search"
         if not (state.query or has_words or reading.slots != act.SearchSlots() or remember != act.Remember()):
             return act.Clarify()  # "I need something": nothing to search for yet, so ask what
+        if label == "search" and not has_words and reading.slots == act.SearchSlots():
+            label = "refine"  # "I don't like black": a preference to note, nothing to search for
         if label == "search":
             return act.Search(query=reading.query, slots=reading.slots, remember=remember)
         return act.Refine(

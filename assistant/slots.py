@@ -136,6 +136,7 @@ class SlotReader:
             min_price=filters.min_price,
             max_price=filters.max_price,
             category=filters.category,
+            gender=filters.gender,
             sizes=tuple(dict.fromkeys(filters.sizes + sizes)),
             in_stock=filters.in_stock,
             sort=sort,

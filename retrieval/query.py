@@ -47,7 +47,12 @@ _SIZE_CODE = re.compile(r"\b(?:in\s+)?size\s+(\d{1,3}|xxl|2xl|xl|xs|[sml]|extra\
                         r"x-small|x-large|small|medium|large)\b", re.I)
 _IN_STOCK = re.compile(r"\b(?:(?:that\s+(?:is|are)\s+|currently\s+)?in\s+stock|available\s+now|"
                        r"available\s+today)\b", re.I)
-_GENDERS = {"Women": r"women'?s?|woman'?s|ladies'?|lady'?s|female", "Men": r"men'?s?|man'?s|male|guys'?"}
+_GENDERS = {
+    "Women": r"women'?s?|woman'?s|ladies'?|lady'?s|female|"
+    r"(?:my\s+)?(?:wife|girlfriend|mum|mom|mother|sister|daughter)",
+    "Men": r"men'?s?|man'?s|male|guys'?|(?:my\s+)?(?:husband|boyfriend|dad|father|brother|son)",
+}
+GENDERS = tuple(_GENDERS)
 _GROUPINGS = {"collections", "promotions"}
 _STOPWORDS_EDGE = {"in", "or", "and", "for", "with", "a", "an", "the", "of", "that", "is", "are", "costs",
                    "cost", "priced", "price", "at", "some", "any", "something", "size", "color", "colour"}
@@ -207,6 +212,8 @@ def _category(text: str, gender: str | None, known_categories: Iterable[str]) ->
                 candidate = "/".join(segments[:depth]) if gender else segment
                 if best is None or rank > best[0]:
                     best = (rank, candidate)
+    if best is None and gender:  # "men's watches": the kind's own category, the gender kept apart
+        return _category(text, None, known_categories) or gender
     return best[1] if best else gender
 
 
@@ -229,5 +236,7 @@ def parse_query(text: str, known_colors: Iterable[str] = (),
     rest, colors = _colors(rest, known_colors)
     rest, gender = _gender(rest)
     category = _category(rest, gender, list(known_categories))
-    filters = Filters(colors=colors, sizes=sizes, category=category, in_stock=bool(in_stock_match), **price)
+    filters = Filters(
+        colors=colors, sizes=sizes, category=category, in_stock=bool(in_stock_match), gender=gender, **price
+    )
     return _tidy(rest), filters

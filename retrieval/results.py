@@ -17,6 +17,7 @@ class Filters:
     sizes: tuple[str, ...] = ()
     category: str | None = None
     in_stock: bool = False
+    gender: str | None = None  # kept on results by their category root or gender attribute (not a where)
 
     def merged(self, newer: Filters) -> Filters:
         """This filter with the constraints stated in ``newer`` taking precedence."""

@@ -51,15 +51,21 @@ def test_spelling_is_corrected_against_the_catalog(reader: SlotReader) -> None:
 def test_several_constraints_and_negation(reader: SlotReader) -> None:
     r = reader.read("men's shorts under $30 but not black")
     assert r.query == "shorts"
-    wanted = act.SearchSlots(exclude_colors=("Black",), max_price=30.0, category="Men/Bottoms/Shorts")
+    wanted = act.SearchSlots(
+        exclude_colors=("Black",), max_price=30.0, category="Men/Bottoms/Shorts", gender="Men"
+    )
     assert r.slots == wanted
     assert reader.read("no hoods").slots.exclude_terms == ("hood",)
 
 
 @pytest.mark.parametrize(
     ("text", "sort"),
-    [("what is the cheapest backpack you have?", "price_asc"), ("most expensive watch", "price_desc"),
-     ("best rated yoga mat", "rating"), ("a backpack", "relevance")],
+    [
+        ("what is the cheapest backpack you have?", "price_asc"),
+        ("most expensive watch", "price_desc"),
+        ("best rated yoga mat", "rating"),
+        ("a backpack", "relevance"),
+    ],
 )
 def test_sorting_superlatives(reader: SlotReader, text: str, sort: str) -> None:
     r = reader.read(text)
@@ -80,8 +86,12 @@ def test_preferences_references_and_stock(reader: SlotReader) -> None:
 def test_grocery_vocabulary_has_no_clothing_words() -> None:
     rows = [json.loads(line) for line in GROCERY.read_text().splitlines()]
     products = [
-        Product(id=str(r["class_id"]), title=r["name"].replace("-", " "), description=r["description"],
-                categories=[f"{r['group']}/{r['coarse_class']}"])
+        Product(
+            id=str(r["class_id"]),
+            title=r["name"].replace("-", " "),
+            description=r["description"],
+            categories=[f"{r['group']}/{r['coarse_class']}"],
+        )
         for r in rows
     ]
     vocab = Vocabulary.build(products)
@@ -99,9 +109,15 @@ def planner(reader: SlotReader) -> Planner:
 
 @pytest.mark.parametrize(
     ("text", "label"),
-    [("where is my order #10023?", "handoff"), ("what is your return policy?", "handoff"),
-     ("start over", "reset"), ("what's in my shortlist?", "shortlist_show"), ("hello", "greet"),
-     ("clear my shortlist", "shortlist_clear"), ("write me a poem", "decline")],
+    [
+        ("where is my order #10023?", "handoff"),
+        ("what is your return policy?", "handoff"),
+        ("start over", "reset"),
+        ("what's in my shortlist?", "shortlist_show"),
+        ("hello", "greet"),
+        ("clear my shortlist", "shortlist_clear"),
+        ("write me a poem", "decline"),
+    ],
 )
 def test_planner_labels(planner: Planner, text: str, label: str) -> None:
     assert planner.plan(text, ConversationState()).label == label
@@ -151,8 +167,13 @@ def test_hand_off_cites_nothing(assistant: Assistant, fake_searcher: FakeSearche
 
 
 def test_shortlist_flow(assistant: Assistant) -> None:
-    replies, state = converse(assistant, "show me hoodies", "add the first one to my shortlist",
-                              "add the second one to my shortlist", "what's in my shortlist?")
+    replies, state = converse(
+        assistant,
+        "show me hoodies",
+        "add the first one to my shortlist",
+        "add the second one to my shortlist",
+        "what's in my shortlist?",
+    )
     first, second = (c.product_id for c in replies[0].cards[:2])
     assert state.shortlist == (first, second)
     assert [c.product_id for c in replies[-1].cards] == [first, second]
