@@ -17,10 +17,9 @@ from assistant.facts import format_price, plain
 from assistant.photo import asks_more
 from assistant.slots import SlotReader
 from assistant.state import ConversationState, Preferences
-from assistant.turns import SUMMARY_ITEMS, Outcome, Shaping, Turns, best_named, describe_filters
+from assistant.turns import SUMMARY_ITEMS, Outcome, Shaping, Turns, best_named, describe_filters, for_gender
 from assistant.vocab import stem, words
 from retrieval.catalog import Product
-from retrieval.query import GENDERS
 from retrieval.results import Filters, Hit
 
 PRICE_STEP = 0.01
@@ -132,7 +131,25 @@ class Executor:
         )
         query = f"{state.query} {a.query}".strip() if a.query else state.query
         outcome, names = self._searched(query, filters, state, "refine", relax=not a.cheaper)
+        if a.cheaper and filters.max_price is not None:
+            outcome = self._cheaper(outcome, query, filters, state, filters.max_price + PRICE_STEP)
         return with_note(outcome, noted), names
+
+    def _cheaper(
+        self, outcome: Outcome, query: str, filters: Filters, state: ConversationState, than: float
+    ) -> Outcome:
+        """'cheaper' said as the shopper sees it (cheaper than the cheapest shown); when nothing of this
+        kind is cheaper, the cheapest close matches of other kinds, saying so."""
+        said = (f"under {format_price(filters.max_price)}", f"cheaper than {format_price(than)}")
+        if not outcome.cards:
+            nearer = replace(state, sort="price_asc")
+            shaping = self.shaping(query, nearer, filters, kinds=False)
+            found = self.turns.run_search(query, filters, nearer, shaping=shaping)
+            if found.cards:
+                lead = f"Nothing of this kind is cheaper than {format_price(than)}; the closest cheaper"
+                lead += f' matches for "{query}":'
+                outcome = replace(found, text=f"{lead} {found.text.split('Top picks: ', 1)[-1]}")
+        return replace(outcome, text=outcome.text.replace(*said))
 
     def _searched(
         self, query: str, filters: Filters, state: ConversationState, name: str, relax: bool = True
@@ -181,8 +198,11 @@ class Executor:
         vocab = self.reader().vocab
         return {stem(w) for w in words(query) if vocab.is_type_word(w)}
 
-    def shaping(self, query: str, state: ConversationState, filters: Filters | None = None) -> Shaping:
-        types = self._type_words(query)
+    def shaping(
+        self, query: str, state: ConversationState, filters: Filters | None = None, kinds: bool = True
+    ) -> Shaping:
+        """Exclusions, gender, the kind of product the query names (unless ``kinds`` is off) and sorting."""
+        types = self._type_words(query) if kinds else set()
         colors, terms = set(state.exclude_colors), {stem(t) for t in state.exclude_terms}
         gender = filters.gender if filters else None
 
@@ -272,14 +292,6 @@ class Executor:
             "photo",
             "ask",
         ]
-
-
-def for_gender(product: Product, gender: str) -> bool:
-    """False only when the catalog says the product is for another gender (category root or attribute)."""
-    said = {c.split("/")[0].lower() for c in product.categories}
-    said |= {part.strip().lower() for v in product.attributes.values() for part in v.split(",")}
-    others = {g.lower() for g in GENDERS} - {gender.lower()}
-    return gender.lower() in said or not (said & others)
 
 
 def _kind_text(product: Product) -> str:

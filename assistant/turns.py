@@ -17,6 +17,7 @@ from assistant.facts import Fact, format_price, plain, product_facts
 from assistant.results import Citation, ProductCard
 from assistant.state import ConversationState
 from retrieval.catalog import Product
+from retrieval.query import GENDERS
 from retrieval.results import Filters, Hit, SearchRequest, SearchResponse
 from retrieval.tool import make_search_tool, search_with_tool
 
@@ -95,8 +96,11 @@ class Turns:
         effective = state.preferences.as_filters().merged(filters)
         shaped = shaping.keep is not None or shaping.order is not None
         request = SearchRequest(
-            text=query, image_path=image_path, filters=effective,
-            top_k=self.top_k * (CANDIDATES_FACTOR if shaped else 1), exclude_ids=tuple(exclude),
+            text=query,
+            image_path=image_path,
+            filters=effective,
+            top_k=self.top_k * (CANDIDATES_FACTOR if shaped else 1),
+            exclude_ids=tuple(exclude),
         )
         response = self.search(request)
         hits = [h for h in response.hits if shaping.keep is None or shaping.keep(h.product)]
@@ -153,7 +157,12 @@ class Turns:
         return replace(hit, image_path=self.searcher.store.image_path(hit.product, others[0]))
 
     def similar(self, target: str, state: ConversationState) -> Outcome:
-        response = self.searcher.similar(target, self.top_k)
+        """Products like ``target``, for the same gender when the shopper said one."""
+        gender = state.filters.gender
+        response = self.searcher.similar(target, self.top_k * (CANDIDATES_FACTOR if gender else 1))
+        if gender:
+            hits = [h for h in response.hits if for_gender(h.product, gender)]
+            response = replace(response, hits=tuple(hits[: self.top_k]))
         product = self.searcher.store.get([target])[0]
         outcome = self.show(response, state, f"more like the {plain(product.title)}", Filters())
         if not outcome.cards:
@@ -205,6 +214,14 @@ class Turns:
         notices = () if self.sees_images else (NO_VISION,)
         outcome = photo_turn(self, text, query, filters, image_path, state)
         return replace(outcome, notices=(*notices, *outcome.notices))
+
+
+def for_gender(product: Product, gender: str) -> bool:
+    """False only when the catalog says the product is for another gender (category root or attribute)."""
+    said = {c.split("/")[0].lower() for c in product.categories}
+    said |= {part.strip().lower() for v in product.attributes.values() for part in v.split(",")}
+    others = {g.lower() for g in GENDERS} - {gender.lower()}
+    return gender.lower() in said or not (said & others)
 
 
 def names_product(text: str, product: Product) -> bool:

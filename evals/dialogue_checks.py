@@ -7,7 +7,9 @@ A conversation file is JSONL, one conversation per line::
        "expect": {"actions": ["search"], "first": ["id=24-WB06"], "top3": ["title~Backpack"]}}]}
 
 ``expect`` keys (all optional; absent = not checked):
-  actions     names that must all be among the reply's executed actions (``Reply.actions``)
+  actions     names that must all be among the reply's executed actions (``Reply.actions``); "a|b"
+              accepts either, for turns two actions serve equally ("which is the cheapest?" re-sorts
+              or answers; the product checks decide)
   filters     the state's filters after the turn: max_price, min_price, colors, exclude_colors,
               sizes, category (substring)
   top3        predicates EVERY one of the first three cards satisfies (needs at least one card)
@@ -82,7 +84,7 @@ class TurnSpec(BaseModel):
     @property
     def intended(self) -> str:
         """The turn's main action (the first expected one), used to group results."""
-        return self.expect.actions[0] if self.expect.actions else "(unlabelled)"
+        return self.expect.actions[0].split("|")[0] if self.expect.actions else "(unlabelled)"
 
 
 class Conversation(BaseModel):
@@ -292,7 +294,7 @@ def check_turn(expect: Expect, obs: Observed) -> dict[str, bool]:
     text = obs.text.lower()
     checks: dict[str, bool] = {}
     if expect.actions:
-        checks["action"] = set(expect.actions) <= set(obs.actions)
+        checks["action"] = all(set(want.split("|")) & set(obs.actions) for want in expect.actions)
     if expect.filters:
         checks["filters"] = check_filters(expect.filters, obs.state)
     if expect.top3:
