@@ -179,6 +179,8 @@ def _singular(word: str) -> str:
     word = word.lower()
     if word.endswith("ches") or word.endswith("shes"):
         return word[:-2]
+    if word.endswith("oes") and len(word) > 5:
+        return word[:-2]  # "tomatoes", "potatoes"
     if word.endswith("s") and not word.endswith("ss") and word not in {"shorts", "pants", "leggings"}:
         return word[:-1]
     return word
@@ -198,20 +200,30 @@ def _product_segments(path: str) -> list[str]:
 
 
 def _category(text: str, gender: str | None, known_categories: Iterable[str]) -> str | None:
-    """The most specific catalog category path matching a product word (+ gender) in ``text``."""
-    words = {_singular(w) for w in re.findall(r"[a-z][a-z-]+", text.lower())}
-    words |= {w.replace("-", "") for w in words} | {"tee" for w in words if w in {"tshirt", "t-shirt"}}
-    best: tuple[int, str] | None = None
+    """The catalog category path a product phrase in ``text`` names (+ gender).
+
+    A segment counts when ALL its words are said ("sour cream" names "Sour Cream", not "Sour Milk");
+    among those, more words first, then the later one in the text (the head of "apple juice" is
+    juice), then the more specific path.
+    """
+    said = [_singular(w) for w in re.findall(r"[a-z][a-z-]+", text.lower())]
+    said += [w.replace("-", "") for w in said if "-" in w]
+    said += ["tee" for w in said if w in {"tshirt", "t-shirt"}]
+    where = {w: i for i, w in enumerate(said)}
+    best: tuple[tuple[int, int, int], str] | None = None
     for path in known_categories:
         segments = _product_segments(path)
         if not segments or (gender and segments[0] != gender):
             continue
         for depth, segment in enumerate(segments[1:], start=2):
-            if _segment_words(segment) & words:
-                rank = (2 if _singular(segment) in words else 1, -len(path))
-                candidate = "/".join(segments[:depth]) if gender else segment
-                if best is None or rank > best[0]:
-                    best = (rank, candidate)
+            names = [_segment_words(part) for part in re.split(r"\s*(?:&|,|\band\b)\s*", segment)]
+            needed = next((n for n in sorted(names, key=len, reverse=True) if n and n <= where.keys()), None)
+            if needed is None:  # "Hoodies & Sweatshirts": either name, each said in full
+                continue
+            rank = (len(needed), max(where[w] for w in needed), -len(path))
+            candidate = "/".join(segments[:depth]) if gender else segment
+            if best is None or rank > best[0]:
+                best = (rank, candidate)
     if best is None and gender:  # "men's watches": the kind's own category, the gender kept apart
         return _category(text, None, known_categories) or gender
     return best[1] if best else gender
