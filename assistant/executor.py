@@ -142,9 +142,10 @@ class Executor:
         kind is cheaper, the cheapest close matches of other kinds, saying so."""
         said = (f"under {format_price(filters.max_price)}", f"cheaper than {format_price(than)}")
         if not outcome.cards:
-            nearer = replace(state, sort="price_asc")
-            shaping = self.shaping(query, nearer, filters, kinds=False)
-            found = self.turns.run_search(query, filters, nearer, shaping=shaping)
+            shown = self.store.get(list(state.shown_ids))
+            filters = replace(filters, category=shared_category(shown) or filters.category)
+            shaping = self.shaping(query, state, filters, kinds=False)
+            found = self.turns.run_search(query, filters, state, shaping=shaping)
             if found.cards:
                 lead = f"Nothing of this kind is cheaper than {format_price(than)}; the closest cheaper"
                 lead += f' matches for "{query}":'
@@ -292,6 +293,18 @@ class Executor:
             "photo",
             "ask",
         ]
+
+
+def shared_category(products: Sequence[Product]) -> str | None:
+    """The most specific category path (or path prefix) every product is in ("Gear/Bags")."""
+    if not products:
+        return None
+    prefixes = [
+        {"/".join(c.split("/")[:depth]) for c in p.categories for depth in range(1, c.count("/") + 2)}
+        for p in products
+    ]
+    common = set.intersection(*prefixes)
+    return max(common, key=lambda c: c.count("/"), default=None)
 
 
 def _kind_text(product: Product) -> str:
