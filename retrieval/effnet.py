@@ -221,8 +221,25 @@ class EfficientNetEmbedder:
     def config(self) -> dict[str, Any]:
         return {"kind": "image", "name": self.name, "dim": self.dim}
 
+    pixels_on_device: bool = True  # on CUDA: decode on threads, resize/normalise on the GPU
+
     def embed_images(self, paths: Sequence[str | Path]) -> list[Vector]:
+        if self.device.startswith("cuda") and self.pixels_on_device:
+            return self._device_images(paths)
         return self.embed_pil([_load(p) for p in paths])
+
+    def _device_images(self, paths: Sequence[str | Path]) -> list[Vector]:
+        import torch
+
+        from retrieval.pixels import PixelLoader
+
+        loader = PixelLoader(pixel_spec(self.resolution), self.device, _dtype(self.network))
+        out: list[Vector] = []
+        for pixels in loader.batches(list(paths), self.batch_size):
+            with torch.inference_mode():
+                features = self.network.features(pixels.contiguous(memory_format=torch.channels_last))
+            out += torch.nn.functional.normalize(features.float(), dim=-1).cpu().tolist()
+        return out
 
     def embed_pil(self, images: Sequence[Any]) -> list[Vector]:
         """Vectors for already-loaded RGB images (batched)."""
@@ -246,12 +263,23 @@ class EfficientNetEmbedder:
     def _run(self, images: Sequence[Any], logits: bool) -> tuple[list[Vector], list[list[float]]]:
         import torch
 
-        batch = preprocess(images, self.resolution).to(self.device)
+        batch = preprocess(images, self.resolution).to(self.device, _dtype(self.network))
         with torch.inference_mode():
             features = self.network.features(batch)
-            probs = self.network._fc(features).softmax(-1).cpu().tolist() if logits else []
+            probs = self.network._fc(features).float().softmax(-1).cpu().tolist() if logits else []
         vectors = torch.nn.functional.normalize(features.float(), dim=-1).cpu().tolist()
         return vectors, probs
+
+
+def pixel_spec(resolution: int) -> Any:
+    """The device-side preprocessing of :func:`preprocess`: a square bicubic resize, (x - 127) / 128."""
+    from retrieval.pixels import PixelSpec
+
+    return PixelSpec(resolution, None, (PIXEL_MEAN,) * 3, (PIXEL_SCALE,) * 3)
+
+
+def _dtype(network: Any) -> Any:
+    return next(network.parameters()).dtype
 
 
 def _load(path: str | Path) -> Any:
@@ -278,5 +306,10 @@ def load_efficientnet(spec: str, device: str, batch_size: int) -> EfficientNetEm
                                     + ", ".join(f"packaged:{n}" for n in VARIANTS))
     state = torch.load(weights_path(variant), map_location="cpu", weights_only=True)
     network = build_network(state).to(device)
+    if device.startswith("cuda"):  # half precision, channels-last convolutions, larger batches
+        from retrieval.embed import CUDA_BATCH_FACTOR
+
+        network = network.half().to(memory_format=torch.channels_last)
+        batch_size *= CUDA_BATCH_FACTOR
     log.info("loaded %s on %s", spec, device)
     return EfficientNetEmbedder(spec, network, variant.resolution, device, batch_size)
