@@ -23,9 +23,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from evals.bench.gpu_timing import Budget, OutOfTime, hard_limit, say
+from evals.bench.gpu_timing import CHECKPOINTS, Budget, OutOfTime, hard_limit, say
 
-BUDGETS_S = {"images": 100.0, "generation": 230.0}
+BUDGETS_S = {"images": 80.0, "generation": 210.0}
+START_S = 30.0  # imports and CUDA start-up before the first section
 SMOKE_BUDGETS_S = {"images": 120.0, "generation": 240.0}
 HARD_EXTRA_S = 30.0  # a step stuck past its section's budget is interrupted this much later
 
@@ -73,17 +74,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cuda", help="cuda[:N] (default) or cpu (with --smoke).")
     parser.add_argument("--smoke", action="store_true", help="Tiny models: checks the code paths only.")
     parser.add_argument("--sections", default="images,generation", help="Comma-separated subset.")
-    parser.add_argument("--budget-scale", type=float, default=1.0, help="Multiply every section's budget.")
+    parser.add_argument("--total-s", type=float, default=None,
+                        help="Fit every section into this many seconds (scales the per-section budgets).")
     args = parser.parse_args(argv)
     from evals.bench.gpu_report import write_reports
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"smoke": args.smoke, "env": environment(args.device)}
+    CHECKPOINTS.append(lambda: write_reports(results, args.out, with_plot=False))
     budgets = SMOKE_BUDGETS_S if args.smoke else BUDGETS_S
+    names = [s.strip() for s in args.sections.split(",") if s.strip()]
+    planned = sum(budgets[n] for n in names) + START_S
+    scale = min(1.0, max(args.total_s - START_S, 1.0) / (planned - START_S)) if args.total_s else 1.0
+    results["budget_scale"] = round(scale, 3)
     with tempfile.TemporaryDirectory(prefix="gpu-bench-") as tmp:
-        for name in [s.strip() for s in args.sections.split(",") if s.strip()]:
-            run_section(name, results, args.device, args.smoke, Path(tmp), budgets[name] * args.budget_scale)
+        for name in names:
+            run_section(name, results, args.device, args.smoke, Path(tmp), budgets[name] * scale)
             write_reports(results, args.out)
     say(f"wrote {args.out / 'gpu.json'} and gpu.md")
     return 0

@@ -104,9 +104,11 @@ def plot(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def write_reports(results: dict[str, Any], out: Path) -> None:
+def write_reports(results: dict[str, Any], out: Path, with_plot: bool = True) -> None:
     (out / "gpu.json").write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
     (out / "gpu.md").write_text(markdown(results), encoding="utf-8")
+    if not with_plot:
+        return
     try:
         plot(results, out / "gpu.png")
     except Exception as e:  # noqa: BLE001 - a plot must never cost the figures

@@ -16,8 +16,17 @@ class OutOfTime(Exception):
     """A section's budget ran out; what it measured so far is kept."""
 
 
+CHECKPOINTS: list[Callable[[], None]] = []  # run after every progress line (the report so far)
+
+
 def say(message: str) -> None:
+    """A progress line, then the checkpoints: a run killed from outside keeps what it printed."""
     print(f"[gpu-bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+    for checkpoint in CHECKPOINTS:
+        try:
+            checkpoint()
+        except Exception as e:  # noqa: BLE001 - a report glitch must not stop the measurements
+            print(f"[gpu-bench] checkpoint failed: {e}", file=sys.stderr, flush=True)
 
 
 def sync(device: str) -> None:
