@@ -38,14 +38,20 @@ class PixelSpec:
         return self.crop or self.resize
 
 
+def _get(size: Any, key: str) -> Any:
+    """A field of a processor's size: a dict, or a ``SizeDict`` object (fast processors)."""
+    return size.get(key) if isinstance(size, dict) else getattr(size, key, None)
+
+
 def spec_from_processor(image_processor: Any) -> PixelSpec:
     """The spec of a transformers CLIP-style image processor (shortest-edge resize + centre crop)."""
     size, crop = image_processor.size, image_processor.crop_size
-    side = size.get("shortest_edge") or min(size["height"], size["width"])
+    side = _get(size, "shortest_edge") or min(_get(size, "height"), _get(size, "width"))
     scale = float(image_processor.rescale_factor) if image_processor.do_rescale else 1.0
     mean = tuple(float(m) / scale for m in image_processor.image_mean)
     std = tuple(float(s) / scale for s in image_processor.image_std)
-    crop_side = min(crop["height"], crop["width"]) if image_processor.do_center_crop else None
+    cropping = getattr(image_processor, "do_center_crop", False) and crop is not None
+    crop_side = min(_get(crop, "height"), _get(crop, "width")) if cropping else None
     return PixelSpec(int(side), crop_side, mean, std)  # type: ignore[arg-type]
 
 
@@ -79,8 +85,12 @@ class PixelLoader:
     """Batches of model-ready pixel tensors ``(N, 3, side, side)`` on ``device`` in ``dtype``."""
 
     def __init__(self, spec: PixelSpec, device: str, dtype: Any, workers: int | None = None) -> None:
+        import torch
+
         self.spec, self.device, self.dtype = spec, device, dtype
         self.workers = workers or os.cpu_count() or 1
+        # Copies go on their own stream: they need not wait for the model's queued kernels.
+        self._copies = torch.cuda.Stream(torch.device(device)) if device.startswith("cuda") else None
 
     def batches(self, paths: Sequence[str | Path], batch_size: int) -> Iterator[Any]:
         """One tensor per ``batch_size`` paths, in order; decoding runs a few batches ahead."""
@@ -100,12 +110,21 @@ class PixelLoader:
     def _upload(self, path: str | Path) -> Any:
         import torch
 
-        return torch.from_numpy(decode_bgr(path)).to(self.device, non_blocking=False)
+        pixels = torch.from_numpy(decode_bgr(path))
+        if self._copies is None:
+            return pixels
+        with torch.cuda.stream(self._copies):  # the stream is this thread's only
+            return pixels.to(self.device, non_blocking=False)  # returns once the copy is done
 
     def prepare(self, images: Sequence[Any]) -> Any:
         """uint8 (H, W, 3) BGR tensors on the device -> the normalised model batch (same order)."""
         import torch
 
+        if self._copies is not None:
+            current = torch.cuda.current_stream(torch.device(self.device))
+            current.wait_stream(self._copies)
+            for image in images:
+                image.record_stream(current)  # the allocator must not reuse it before this stream is done
         side = self.spec.side
         out = torch.empty((len(images), 3, side, side), dtype=self.dtype, device=self.device)
         groups: dict[tuple[int, ...], list[int]] = {}
