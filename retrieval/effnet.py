@@ -229,20 +229,27 @@ class EfficientNetEmbedder:
         return self.embed_pil([_load(p) for p in paths])
 
     def _device_images(self, paths: Sequence[str | Path]) -> list[Vector]:
-        import torch
+        loader = self._pixel_loader()
+        return [v for pixels in loader.batches(list(paths), self.batch_size) for v in self._vectors(pixels)]
 
+    def _pixel_loader(self) -> Any:
         from retrieval.pixels import PixelLoader
 
-        loader = PixelLoader(pixel_spec(self.resolution), self.device, _dtype(self.network))
-        out: list[Vector] = []
-        for pixels in loader.batches(list(paths), self.batch_size):
-            with torch.inference_mode():
-                features = self.network.features(pixels.contiguous(memory_format=torch.channels_last))
-            out += torch.nn.functional.normalize(features.float(), dim=-1).cpu().tolist()
-        return out
+        return PixelLoader(pixel_spec(self.resolution), self.device, _dtype(self.network))
+
+    def _vectors(self, pixels: Any) -> list[Vector]:
+        import torch
+
+        with torch.inference_mode():
+            features = self.network.features(pixels.contiguous(memory_format=torch.channels_last))
+        return torch.nn.functional.normalize(features.float(), dim=-1).cpu().tolist()
 
     def embed_pil(self, images: Sequence[Any]) -> list[Vector]:
-        """Vectors for already-loaded RGB images (batched)."""
+        """Vectors for already-loaded RGB images (batched; on CUDA resized and normalised there)."""
+        if self.device.startswith("cuda") and self.pixels_on_device:
+            loader = self._pixel_loader()
+            return [v for start in range(0, len(images), self.batch_size)
+                    for v in self._vectors(loader.prepare_pil(images[start : start + self.batch_size]))]
         out: list[Vector] = []
         for start in range(0, len(images), self.batch_size):
             features, _ = self._run(images[start : start + self.batch_size], logits=False)

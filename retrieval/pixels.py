@@ -116,8 +116,16 @@ class PixelLoader:
         with torch.cuda.stream(self._copies):  # the stream is this thread's only
             return pixels.to(self.device, non_blocking=False)  # returns once the copy is done
 
-    def prepare(self, images: Sequence[Any]) -> Any:
-        """uint8 (H, W, 3) BGR tensors on the device -> the normalised model batch (same order)."""
+    def prepare_pil(self, images: Sequence[Any]) -> Any:
+        """Already-decoded RGB PIL images -> the model batch (copied as uint8, resized on the device)."""
+        import numpy as np
+        import torch
+
+        return self.prepare([torch.from_numpy(np.array(im)).to(self.device) for im in images], bgr=False)
+
+    def prepare(self, images: Sequence[Any], bgr: bool = True) -> Any:
+        """uint8 (H, W, 3) tensors on the device (BGR, or RGB when ``bgr`` is False) -> the normalised
+        model batch, in the same order."""
         import torch
 
         if self._copies is not None:
@@ -132,14 +140,14 @@ class PixelLoader:
             groups.setdefault(tuple(image.shape), []).append(i)
         for indices in groups.values():
             batch = torch.stack([images[i] for i in indices])
-            out[indices] = self._resize_normalise(batch)
+            out[indices] = self._resize_normalise(batch.flip(-1) if bgr else batch)
         return out
 
     def _resize_normalise(self, batch: Any) -> Any:
         import torch
 
         spec = self.spec
-        x = batch.flip(-1).permute(0, 3, 1, 2).float()  # BGR HWC -> RGB CHW
+        x = batch.permute(0, 3, 1, 2).float()  # RGB HWC -> CHW
         height, width = x.shape[-2:]
         if spec.crop is None:
             size = (spec.resize, spec.resize)

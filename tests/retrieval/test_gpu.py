@@ -69,6 +69,7 @@ def test_mixed_sizes_keep_their_order_and_each_matches_alone(tmp_path: Path) -> 
     together = torch.cat(list(loader.batches(paths, 2)))
     alone = torch.cat([loader.prepare([torch.from_numpy(decode_bgr(p))]) for p in paths])
     assert torch.allclose(together, alone)
+    assert torch.allclose(loader.prepare_pil([load_image(p) for p in paths]), together)  # RGB input
     red = together[0, :, 8, 8] * 128 + 127  # RGB order after the BGR decode
     assert red.tolist() == pytest.approx([255, 0, 0], abs=1)
 
@@ -136,5 +137,7 @@ def test_efficientnet_on_cuda_is_half_channels_last_and_matches_the_cpu(tmp_path
     assert gpu.batch_size > cpu.batch_size
     ours, reference = gpu.embed_images(MANY), cpu.embed_images(MANY)
     assert _cosines(ours, reference).min() > 0.99
+    decoded = [load_image(p) for p in MANY]  # the indexer's path: photos it decoded itself
+    assert _cosines(gpu.embed_pil(decoded), cpu.embed_pil(decoded)).min() > 0.99
     vector, labels = gpu.analyse(load_image(PHOTOS[0]))  # single-photo path in fp16 too
     assert len(vector) == len(reference[0]) and labels
