@@ -4,7 +4,8 @@ For CLIP (ViT-B/32, random weights, fp16) and EfficientNet-Lite0 (the packaged w
 ``end_to_end`` = ``embed_images(paths)`` on the bundled Luma photos (decode on threads, resize and
 normalise on the GPU, vectors back as lists); ``model_only`` = the model's forward pass on a pre-made
 pixel batch already on the GPU, same batch size (the floor); ``decode_only`` = the pixel pipeline alone;
-``previous_path`` = the former path (PIL decode + CPU preprocessing, then the GPU).
+``previous_path`` = the former path (PIL decode + CPU preprocessing, then the GPU); ``pre_decoded``
+(EfficientNet) = ``embed_pil`` on photos already decoded, the indexer's path (decode not counted).
 """
 
 from __future__ import annotations
@@ -106,8 +107,16 @@ def measure_embedder(name: str, image_model: str, sizes: dict[str, int], device:
     out["decode_only_images_s"] = round(decode_only_rate(embedder, paths), 1)
     say(f"{name}: decode + device preprocessing alone {out['decode_only_images_s']} images/s")
     budget.check()
-    embedder.pixels_on_device = False
     subset = paths[: sizes["previous"]]
+    if hasattr(embedder, "embed_pil"):  # the indexer's path: photos it decoded itself
+        from retrieval.embed import load_images
+
+        decoded = load_images(subset)
+        seconds, _ = timed(lambda: embedder.embed_pil(decoded), device)
+        out["pre_decoded_images_s"] = round(len(subset) / seconds, 1)
+        say(f"{name}: embed_pil on decoded photos (decode excluded) {out['pre_decoded_images_s']} images/s")
+        budget.check()
+    embedder.pixels_on_device = False
     seconds, _ = timed(lambda: embedder.embed_images(subset), device)
     embedder.pixels_on_device = True
     out["previous_path_images_s"] = round(len(subset) / seconds, 1)

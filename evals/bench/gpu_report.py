@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-IMAGE_COLUMNS = ("end_to_end_images_s", "model_only_images_s", "ratio", "target_met",
-                 "decode_only_images_s", "previous_path_images_s", "batch_size", "dtype")
+IMAGE_COLUMNS = ("end_to_end_images_s", "model_only_images_s", "ratio", "target_met", "decode_only_images_s",
+                 "previous_path_images_s", "pre_decoded_images_s", "batch_size", "dtype")
 
 
 def _cell(value: Any) -> str:
@@ -18,13 +18,13 @@ def _cell(value: Any) -> str:
 
 def image_table(images: dict[str, Any]) -> list[str]:
     lines = ["| model | images/s end to end | model only (floor) | ratio | ≥ 50 % | decode + GPU "
-             "preprocessing alone | previous path | batch | dtype |", "|---" * 9 + "|"]
+             "preprocessing alone | previous path | embed_pil, decoded | batch | dtype |", "|---" * 10 + "|"]
     for name, row in images.items():
         if not isinstance(row, dict):
             continue
         if "end_to_end_images_s" not in row and "model_only_images_s" not in row:
             why = row.get("error") or row.get("skipped") or "not measured"
-            lines.append(f"| {name} | {why} |" + " |" * 7)
+            lines.append(f"| {name} | {why} |" + " |" * 8)
             continue
         lines.append("| " + " | ".join([name, *(_cell(row.get(c)) for c in IMAGE_COLUMNS)]) + " |")
     return lines
