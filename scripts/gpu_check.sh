@@ -21,7 +21,7 @@ SMOKE=""
 DEVICE=cuda
 if [ "${1:-}" = "--smoke" ]; then SMOKE="--smoke"; DEVICE=cpu; fi
 
-export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 export SHOPASSIST_DATA_DIR=${SHOPASSIST_DATA_DIR:-/tmp/shopassist-gpu-data}
 if [ -z "$SMOKE" ] && ls .whl/*.whl >/dev/null 2>&1; then
   log "installing $(ls .whl/*.whl | wc -l) carried wheels into /tmp/site"
