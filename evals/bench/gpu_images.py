@@ -98,7 +98,7 @@ def measure_embedder(name: str, image_model: str, sizes: dict[str, int], device:
     sync(device)
     out["model_only_images_s"] = round(model_only_rate(embedder, sizes["repeats"]), 1)
     say(f"{name}: model only {out['model_only_images_s']} images/s (batch {embedder.batch_size}, {dtype})")
-    rate, runs = end_to_end_rate(embedder, paths, 3, budget)
+    rate, runs = end_to_end_rate(embedder, paths, sizes["runs"], budget)
     out.update(end_to_end_images_s=round(rate, 1), end_to_end_runs=runs)
     out["ratio"] = round(rate / out["model_only_images_s"], 3)
     out["target_met"] = out["ratio"] >= TARGET_RATIO
@@ -126,8 +126,8 @@ def measure_embedder(name: str, image_model: str, sizes: dict[str, int], device:
 def run_images(out: dict[str, Any], device: str, smoke: bool, work: Path, budget: Budget) -> None:
     from evals.bench.gpu_models import build_clip
 
-    sizes = ({"images": 48, "repeats": 2, "previous": 16} if smoke
-             else {"images": 8192, "repeats": MODEL_REPEATS, "previous": 1024})
+    sizes = ({"images": 20, "repeats": 2, "previous": 8, "runs": 1} if smoke
+             else {"images": 8192, "repeats": MODEL_REPEATS, "previous": 1024, "runs": 3})
     models = {"efficientnet_lite0": lambda: "packaged:efficientnet-lite0",
               "clip_vit_b32": lambda: str(build_clip(work / "clip", "tiny" if smoke else "real", device))}
     for name, model in models.items():

@@ -141,3 +141,31 @@ def test_efficientnet_on_cuda_is_half_channels_last_and_matches_the_cpu(tmp_path
     assert _cosines(gpu.embed_pil(decoded), cpu.embed_pil(decoded)).min() > 0.99
     vector, labels = gpu.analyse(load_image(PHOTOS[0]))  # single-photo path in fp16 too
     assert len(vector) == len(reference[0]) and labels
+
+
+@pytest.mark.slow
+def test_gpu_benchmark_smoke_run_reports_each_figure_beside_its_floor(tmp_path: Path) -> None:
+    """``python -m evals.bench.gpu --device cpu --smoke``: tiny models, every code path of the GPU run."""
+    import json
+
+    from evals.bench.gpu import main
+
+    assert main(["--out", str(tmp_path), "--device", "cpu", "--smoke"]) == 0
+    results = json.loads((tmp_path / "gpu.json").read_text())
+    for name in ("efficientnet_lite0", "clip_vit_b32"):
+        row = results["images"][name]
+        assert row["end_to_end_images_s"] > 0 and row["model_only_images_s"] > 0, row
+        ratio = row["end_to_end_images_s"] / row["model_only_images_s"]  # both rounded to 0.1
+        assert row["ratio"] == pytest.approx(ratio, rel=0.05)
+        assert row["target_met"] == (row["ratio"] >= 0.5)
+    generation = results["generation"]
+    assert generation["placement"]["accelerate_hooks"] is False
+    assert set(generation["variants"]) == {"single/dynamic", "single/static", "single/compiled",
+                                           "auto/dynamic"}
+    for row in generation["variants"].values():
+        assert row["backend"]["tok_s"] > 0 and row["raw"]["decode_tok_s"] > 0, row
+    floor = generation["floor"]
+    assert floor["decode_tok_s"] == max(r["raw"]["decode_tok_s"] for r in generation["variants"].values())
+    report = (tmp_path / "gpu.md").read_text()
+    assert "**floor** (best raw)" in report and "smoke run" in report
+    assert (tmp_path / "gpu.png").stat().st_size > 1000
