@@ -30,6 +30,9 @@ if [ -z "$SMOKE" ] && ls .whl/*.whl >/dev/null 2>&1; then
   export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
 fi
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+if ! "$PY" -c "import pydantic_settings" 2>/dev/null; then
+  log "pydantic-settings is missing: run scripts/gpu_wheels.sh here and name .whl in the run's carry"; exit 2
+fi
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,memory.used,clocks.sm \
   --format=csv,noheader
 "$PY" -c "import torch, transformers; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), \
