@@ -61,7 +61,24 @@ def _device_kwargs(torch: Any, device: str, path: str = "") -> dict[str, Any]:
     return {"device_map": "auto", "dtype": torch.bfloat16}
 
 
-def stream_generate(model: Any, tokenizer: Any, inputs: dict[str, Any], max_new_tokens: int) -> Iterator[str]:
+DECODE_KWARGS: dict[str, dict[str, Any]] = {
+    "dynamic": {},
+    "static": {"cache_implementation": "static", "disable_compile": True},
+    # transformers compiles the decoding step itself when the cache is static and the model is on a GPU
+    "compiled": {"cache_implementation": "static"},
+}
+
+
+def decode_kwargs(decode: str) -> dict[str, Any]:
+    """``generate`` arguments for a ``settings.answer_decode`` mode (dynamic, static, compiled)."""
+    try:
+        return dict(DECODE_KWARGS[decode])
+    except KeyError as e:
+        raise ConfigError(f"SHOPASSIST_ANSWER_DECODE must be one of {', '.join(DECODE_KWARGS)}.") from e
+
+
+def stream_generate(model: Any, tokenizer: Any, inputs: dict[str, Any], max_new_tokens: int,
+                    decode: str = "dynamic") -> Iterator[str]:
     """Run ``model.generate`` in a thread and yield decoded text as it arrives (one streamer per request).
 
     A failure inside generation ends the stream and is re-raised here as a user-safe error.
@@ -70,7 +87,8 @@ def stream_generate(model: Any, tokenizer: Any, inputs: dict[str, Any], max_new_
 
     streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
     inputs = {k: v.to(model.device) if hasattr(v, "to") else v for k, v in inputs.items()}
-    kwargs = {**inputs, "streamer": streamer, "max_new_tokens": max_new_tokens, "do_sample": False}
+    kwargs = {**inputs, "streamer": streamer, "max_new_tokens": max_new_tokens, "do_sample": False,
+              **decode_kwargs(decode)}
     failures: list[BaseException] = []
 
     def run() -> None:
@@ -100,17 +118,20 @@ class CausalLMGenerator:
     max_new_tokens: int
     sees_images: bool = False
     must_verify: bool = True
+    decode: str = "dynamic"
 
     def generate(self, messages: list[dict[str, str]], images: Sequence[str] = ()) -> Iterator[str]:
         inputs = self.tokenizer.apply_chat_template(
             messages, add_generation_prompt=True, return_dict=True, return_tensors="pt"
         )
-        yield from stream_generate(self.model, self.tokenizer, dict(inputs), self.max_new_tokens)
+        yield from stream_generate(self.model, self.tokenizer, dict(inputs), self.max_new_tokens,
+                                   self.decode)
 
 
 def load_causal_lm(spec: str, settings: Settings) -> CausalLMGenerator:
     model, tokenizer = _load_causal_lm(resolve(spec, settings.models_dir), settings.device)
-    return CausalLMGenerator(spec, model, tokenizer, settings.max_new_tokens)
+    decode_kwargs(settings.answer_decode)  # a bad mode fails at load, not at the first answer
+    return CausalLMGenerator(spec, model, tokenizer, settings.max_new_tokens, decode=settings.answer_decode)
 
 
 @lru_cache(maxsize=2)
@@ -140,13 +161,15 @@ class VLMGenerator:
     max_new_tokens: int
     sees_images: bool = True
     must_verify: bool = False
+    decode: str = "dynamic"
 
     def generate(self, messages: list[dict[str, str]], images: Sequence[str] = ()) -> Iterator[str]:
         chat = vlm_messages(messages, images)
         inputs = self.processor.apply_chat_template(
             chat, add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt"
         )
-        yield from stream_generate(self.model, self.processor.tokenizer, dict(inputs), self.max_new_tokens)
+        yield from stream_generate(self.model, self.processor.tokenizer, dict(inputs), self.max_new_tokens,
+                                   self.decode)
 
 
 def vlm_messages(messages: list[dict[str, str]], images: Sequence[str]) -> list[dict[str, Any]]:
@@ -161,7 +184,8 @@ def vlm_messages(messages: list[dict[str, str]], images: Sequence[str]) -> list[
 
 def load_vlm(spec: str, settings: Settings) -> VLMGenerator:
     model, processor = _load_vlm(resolve(spec, settings.models_dir), settings.device)
-    return VLMGenerator(spec, model, processor, settings.max_new_tokens)
+    decode_kwargs(settings.answer_decode)
+    return VLMGenerator(spec, model, processor, settings.max_new_tokens, decode=settings.answer_decode)
 
 
 @lru_cache(maxsize=2)

@@ -100,8 +100,24 @@ class ImageTextEmbedder:
     def config(self) -> dict[str, Any]:
         return {"kind": "image", "name": self.name, "dim": self.dim}
 
+    pixels_on_device: bool = True  # on CUDA: decode on threads, resize/normalise on the GPU
+
     def embed_images(self, paths: Sequence[str | Path]) -> list[Vector]:
+        if self.device.startswith("cuda") and self.pixels_on_device:
+            return self._device_images(paths)
         return [v for batch in _batches(list(paths), self.batch_size) for v in self._image_batch(batch)]
+
+    def _device_images(self, paths: Sequence[str | Path]) -> list[Vector]:
+        from retrieval.pixels import PixelLoader, spec_from_processor
+
+        torch = _torch()
+        loader = PixelLoader(spec_from_processor(self.processor.image_processor), self.device,
+                             next(self.model.parameters()).dtype)
+        out: list[Vector] = []
+        for pixels in loader.batches(list(paths), self.batch_size):
+            with torch.inference_mode():
+                out += _normalise(_pooled(self.model.get_image_features(pixel_values=pixels)))
+        return out
 
     def embed_texts(self, texts: Sequence[str]) -> list[Vector]:
         torch = _torch()

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     abstain_threshold: float = Field(0.35, ge=0, le=1)
     answerability: bool = Field(False, description="Learned answerability model (else raw score).")
     max_new_tokens: int = Field(256, ge=1)
+    answer_decode: Literal["dynamic", "static", "compiled"] = Field(
+        "dynamic", description="Local answer model's KV cache: dynamic, static, or static + torch.compile "
+        "(CUDA only; elsewhere compiled = static). See docs/scale.md 'GPU paths' for measurements.")
     answer_max_facts: int = Field(2, ge=1, description="Most catalog sentences one answer quotes.")
     phrase_min_coverage: float = Field(0.9, ge=0, le=1, description="Small-model words found in facts.")
     history_turns: int = Field(10, ge=1, description="Exchanges kept in a conversation's state.")
