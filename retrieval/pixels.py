@@ -21,6 +21,23 @@ from typing import Any
 from shopassist.errors import ImageError
 
 PREFETCH_BATCHES = 2
+JPEG_MAGIC = b"\xff\xd8\xff"
+
+
+def _read_bytes(path: str | Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError as e:
+        raise ImageError(f"The photo '{Path(path).name}' was not found.") from e
+
+
+def gpu_jpeg_decoder() -> Any:
+    """torchvision's batched nvJPEG decoder where torchvision is installed (GPU images), else None."""
+    try:
+        from torchvision.io import decode_jpeg
+    except Exception:  # not installed here (no working CPU build), or broken: the CPU decoder serves
+        return None
+    return decode_jpeg
 
 
 @dataclass(frozen=True)
@@ -93,7 +110,14 @@ class PixelLoader:
         self._copies = torch.cuda.Stream(torch.device(device)) if device.startswith("cuda") else None
 
     def batches(self, paths: Sequence[str | Path], batch_size: int) -> Iterator[Any]:
-        """One tensor per ``batch_size`` paths, in order; decoding runs a few batches ahead."""
+        """One tensor per ``batch_size`` paths, in order; decoding runs a few batches ahead.
+
+        On CUDA with torchvision's nvJPEG decoder available, threads only read the files and the
+        JPEGs of a batch are decoded on the GPU in one call (other formats and unreadable JPEGs are
+        decoded on the CPU as before)."""
+        if self._copies is not None and gpu_jpeg_decoder() is not None:
+            yield from self._gpu_decoded_batches(paths, batch_size)
+            return
         upcoming = iter([paths[i : i + batch_size] for i in range(0, len(paths), batch_size)])
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             def submit(chunk: Sequence[str | Path]) -> list[Future[Any]]:
@@ -106,6 +130,34 @@ class PixelLoader:
                 if following is not None:
                     pending.append(submit(following))
                 yield self.prepare([f.result() for f in futures])
+
+    def _gpu_decoded_batches(self, paths: Sequence[str | Path], batch_size: int) -> Iterator[Any]:
+        chunks = [paths[i : i + batch_size] for i in range(0, len(paths), batch_size)]
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            pending = deque(pool.map(_read_bytes, chunk) for chunk in chunks[: PREFETCH_BATCHES + 1])
+            for i, chunk in enumerate(chunks):
+                data = list(pending.popleft())
+                if i + PREFETCH_BATCHES + 1 < len(chunks):
+                    pending.append(pool.map(_read_bytes, chunks[i + PREFETCH_BATCHES + 1]))
+                yield self.prepare(self._decode_on_device(chunk, data), bgr=False)
+
+    def _decode_on_device(self, chunk: Sequence[str | Path], data: list[bytes]) -> list[Any]:
+        """RGB (H, W, 3) uint8 tensors on the device: JPEGs by nvJPEG in one call, the rest on the CPU."""
+        import torch
+
+        decode = gpu_jpeg_decoder()
+        jpegs = [i for i, d in enumerate(data) if d[:3] == JPEG_MAGIC]
+        out: list[Any] = [None] * len(data)
+        try:
+            tensors = [torch.frombuffer(bytearray(data[i]), dtype=torch.uint8) for i in jpegs]
+            for i, image in zip(jpegs, decode(tensors, device=self.device) if tensors else [], strict=True):
+                out[i] = image.permute(1, 2, 0) if image.shape[0] == 3 else None
+        except (RuntimeError, ValueError):  # one unreadable JPEG fails the call: this batch on the CPU
+            out = [None] * len(data)
+        for i, image in enumerate(out):
+            if image is None:
+                out[i] = torch.from_numpy(decode_bgr(chunk[i])).to(self.device).flip(-1)
+        return out
 
     def _upload(self, path: str | Path) -> Any:
         import torch
