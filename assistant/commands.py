@@ -175,7 +175,8 @@ def shortlist_clear(executor: Any, a: act.ShortlistClear, state: ConversationSta
 
 # --- reviews and stock -----------------------------------------------------------------------------
 def reviews(executor: Any, a: act.Reviews, state: ConversationState) -> Outcome:
-    products = executor.targets("", a.positions, len(a.positions) > 1, state, a.product_ids)
+    plural = len(a.positions) > 1 or (not a.positions and len(state.focus_ids) > 1)  # both in focus: each
+    products = executor.targets("", a.positions, plural, state, a.product_ids)
     if not products:
         return Outcome("Which product? Show me products first, then ask what reviewers say.", state)
     summaries = [review_summary(p, executor.encoder) for p in products]

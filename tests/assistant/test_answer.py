@@ -74,7 +74,7 @@ def test_question_units_read_phrases_and_comparatives() -> None:
     assert question_units("What sizes does it come in?") == [frozenset({"size"})]
     assert frozenset({"colour"}) in question_units("what colors and sizes does it come in")
     assert question_units("where does it come from?") == [frozenset({"origin", "country", "grown"})]
-    assert question_units("is it true to size?") == [frozenset({"fit"})]  # fit, not the size list
+    assert question_units("is it true to size?") == [frozenset({"sizing", "true", "snug", "loose"})]
     assert "sweet" in question_units("which one is sweeter?")[0]
     assert "big" in question_units("the biggest")[0] and "juicy" in question_units("juiciest")[0]
 
