@@ -138,17 +138,24 @@ class Executor:
     def _cheaper(
         self, outcome: Outcome, query: str, filters: Filters, state: ConversationState, than: float
     ) -> Outcome:
-        """'cheaper' said as the shopper sees it (cheaper than the cheapest shown); when nothing of this
-        kind is cheaper, the cheapest close matches of other kinds, saying so."""
-        said = (f"under {format_price(filters.max_price)}", f"cheaper than {format_price(than)}")
+        """'cheaper' said as the shopper sees it (cheaper than the cheapest product shown, named); when
+        nothing of this kind is cheaper, the closest cheaper matches in the shown products' category."""
+        shown = self.store.get(list(state.shown_ids))
+        priced = [p for p in shown if p.price is not None]
+        than_text = format_price(than)
+        if priced:
+            low = min(priced, key=lambda p: p.price or 0.0)
+            than_text = f"the {plain(low.title)} ({format_price(low.price, low.currency)}) [{low.id}]"
+        said = (f"under {format_price(filters.max_price)}", f"cheaper than {than_text}")
         if not outcome.cards:
-            shown = self.store.get(list(state.shown_ids))
             filters = replace(filters, category=shared_category(shown) or filters.category)
             shaping = self.shaping(query, state, filters, kinds=False)
             found = self.turns.run_search(query, filters, state, shaping=shaping)
+            lead = f'Nothing of this kind is {said[1]}; the closest cheaper matches for "{query}":'
+            if not found.cards:  # nothing cheaper at all: the cheapest of what was asked, cheapest first
+                found = self._cheapest_instead(query, filters, state)
+                lead = f'Nothing here is {said[1]}; the cheapest matches for "{query}", cheapest first:'
             if found.cards:
-                lead = f"Nothing of this kind is cheaper than {format_price(than)}; the closest cheaper"
-                lead += f' matches for "{query}":'
                 outcome = replace(found, text=f"{lead} {found.text.split('Top picks: ', 1)[-1]}")
         return replace(outcome, text=outcome.text.replace(*said))
 
@@ -189,6 +196,12 @@ class Executor:
                     outcome, text=f"{lead} These are the closest, without the exclusions: {outcome.text}"
                 )
         return None
+
+    def _cheapest_instead(self, query: str, filters: Filters, state: ConversationState) -> Outcome:
+        cheapest_first = replace(state, sort="price_asc")
+        unbounded = replace(state.filters.merged(filters), max_price=None)
+        shaping = self.shaping(query, cheapest_first, unbounded)
+        return self.turns.run_search(query, unbounded, cheapest_first, shaping=shaping)
 
     def _below_cheapest(self, state: ConversationState) -> float | None:
         prices = [p.price for p in self.store.get(list(state.shown_ids)) if p.price is not None]

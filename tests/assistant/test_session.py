@@ -59,12 +59,19 @@ def test_cheaper_is_below_cheapest_shown(assistant: Assistant, fake_searcher: Fa
     assert reply.cards and all(c.price < cheapest for c in reply.cards)
 
 
-def test_cheaper_with_nothing_left_keeps_the_earlier_results(assistant: Assistant) -> None:
+def test_cheaper_with_nothing_left_offers_the_cheapest_instead(assistant: Assistant) -> None:
+    """Nothing is cheaper than what is shown: say so, naming the cheapest shown, and show the cheapest
+    matches of the same search (its filters kept), cheapest first (the issue's 'near alternative')."""
     _, state = converse(assistant, JACKETS, "in blue")
+    shown = assistant.searcher.store.get(list(state.shown_ids))
+    low = min(shown, key=lambda p: p.price)
     reply, after = assistant.respond("cheaper", state=state)
-    assert reply.cards == ()
-    assert reply.text.startswith("I couldn't find anything in the catalog")
-    assert after.shown_ids == state.shown_ids and after.filters == state.filters
+    named = f"the {low.title} (${low.price:.2f}) [{low.id}]"
+    assert reply.text.startswith(f"Nothing here is cheaper than {named}")
+    prices = [c.price for c in reply.cards]
+    assert reply.cards and prices == sorted(prices) and prices[0] == low.price
+    assert all("Blue" in c.colors for c in reply.cards)
+    assert after.filters.colors == ("Blue",)
 
 
 def test_state_is_not_mutated(assistant: Assistant) -> None:
