@@ -7,7 +7,7 @@ import importlib
 
 SUITES = (
     "evals.retrieval", "evals.asr", "evals.qa", "evals.robustness", "evals.startup", "evals.asr_hint",
-    "evals.intents", "evals.dialogue",
+    "evals.intents", "evals.dialogue", "evals.bench.serve",
 )
 
 
@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "eval",
         help="run an offline evaluation suite (retrieval, asr, asr-hint, qa, robustness, startup, intents, "
-        "dialogue)",
+        "dialogue, serving)",
         description="Offline evaluation on real labelled data; writes JSON + Markdown reports.",
     )
     suites = parser.add_subparsers(dest="suite", required=True, metavar="SUITE")

@@ -286,6 +286,7 @@ def load_components(settings: Settings) -> Components:
 
     assistant = load_assistant(settings)
     store = assistant.searcher.store
+    store.require_products()  # an empty store says "run `shopassist index`", not a Chroma error
     products = store.all_products()
     speech_error = None
     try:
@@ -309,16 +310,15 @@ def load_components(settings: Settings) -> Components:
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     """Serve at once (the page says "warming up"), load and warm the models in the background, and
     print "ready" when the first question will be answered at full speed."""
-    warmup = Warmup(lambda: load_components(settings))
-    demo = build_app(None, None, settings, "", warmup=warmup)
     url = f"http://{host or settings.host}:{port or settings.port}"
+    local = url.replace("0.0.0.0", "127.0.0.1")
+    warmup = Warmup(lambda: load_components(settings), after=lambda: warm_http(f"{local}/"))
+    demo = build_app(None, None, settings, "", warmup=warmup)
     launch(demo, settings, prevent_thread_lock=True, host=host, port=port)
     warmup.start()  # after the page is up: loading competes for the same cores
     print(f"ShopAssist is warming up at {url} (health: {url}/healthz)", flush=True)
     warmup.wait()
     if warmup.state == READY:
-        local = (host or settings.host).replace("0.0.0.0", "127.0.0.1")
-        warm_http(f"http://{local}:{port or settings.port}/")
         print(f"ShopAssist is ready in {warmup.seconds:.1f} s: open {url}", flush=True)
     else:
         print(f"ShopAssist could not start: {warmup.error}", flush=True)

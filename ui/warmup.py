@@ -1,6 +1,8 @@
 """Fast start: the server answers at once and says "warming up" while the models load in the
 background; ``/healthz`` says ``warming``, ``ready`` or ``failed``. A warm-up turn runs before
-``ready`` so the first shopper's question is as fast as later ones."""
+``ready`` so the first shopper's question is as fast as later ones; so does an optional ``after`` step
+(one request through the running app's HTTP queue): requests are served as soon as the components are
+loaded, but ``ready`` (and ``/healthz`` 200, which a load balancer routes by) waits for it."""
 
 from __future__ import annotations
 
@@ -33,11 +35,13 @@ class Components:
 
 
 class Warmup:
-    """Runs ``load`` in a background thread; requests wait for it (up to ``wait_s``)."""
+    """Runs ``load``, then ``after``, in a background thread; requests wait for ``load`` (``wait_s``)."""
 
-    def __init__(self, load: Callable[[], Components], wait_s: float = 120.0) -> None:
-        self._load, self.wait_s = load, wait_s
-        self._done = threading.Event()
+    def __init__(self, load: Callable[[], Components], wait_s: float = 120.0,
+                 after: Callable[[], None] | None = None) -> None:
+        self._load, self.wait_s, self._after = load, wait_s, after
+        self._loaded = threading.Event()  # components (or the error) are there: requests may go on
+        self._done = threading.Event()  # and the ``after`` warm-up has run: ready
         self._components: Components | None = None
         self.error: str | None = None
         self.started = time.monotonic()
@@ -61,6 +65,11 @@ class Warmup:
             log.exception("start-up failed")
             self.error = str(e) or type(e).__name__
         finally:
+            self._loaded.set()
+        try:
+            if self._components is not None and self._after is not None:
+                self._after()
+        finally:
             self.seconds = time.monotonic() - self.started
             self._done.set()
 
@@ -75,7 +84,7 @@ class Warmup:
 
     def components(self) -> Components:
         """The loaded components; raises a user-safe error while warming or after a failed start."""
-        self._done.wait(self.wait_s)
+        self._loaded.wait(self.wait_s)
         if self._components is not None:
             return self._components
         if self.error:
