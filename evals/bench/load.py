@@ -44,6 +44,7 @@ class LevelResult:
     planned_turns: int
     turns: tuple[TurnResult, ...] = field(repr=False)
     wall_s: float = 0.0
+    client_cpu_s: float = 0.0  # CPU time of the load generator itself (all its threads) during the level
 
     def summary(self) -> dict[str, Any]:
         ok = [t.latency_s for t in self.turns if t.ok]
@@ -52,7 +53,7 @@ class LevelResult:
             "concurrency": self.concurrency, "workers": self.workers, "sessions": self.sessions,
             "turns_planned": self.planned_turns, "turns_ok": len(ok), "turns_failed": sum(errors.values()),
             "turns_not_started": self.planned_turns - len(self.turns), "errors": dict(errors),
-            "wall_s": round(self.wall_s, 2),
+            "wall_s": round(self.wall_s, 2), "client_cpu_s": round(self.client_cpu_s, 2),
             "turns_per_s": round(len(ok) / self.wall_s, 3) if self.wall_s else 0.0,
             **latency_summary(ok),
             "turns_per_worker": dict(Counter(t.worker for t in self.turns)),
@@ -176,20 +177,20 @@ def drive(urls: Sequence[str], scripts: Sequence[Sequence[str]], concurrency: in
     targets = [urls[i % len(urls)] for i in range(len(scripts))]
     with ThreadPoolExecutor(max_workers=min(concurrency, 16)) as pool:
         clients = list(pool.map(_connect_or_none, targets))
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     deadline = start + budget_s
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         futures = [pool.submit(play_session, i, url, client, script, deadline, turn_timeout_s)
                    for i, (url, client, script) in enumerate(zip(targets, clients, scripts, strict=True))]
         turns = [t for f in futures for t in f.result()]
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     for client in clients:
         if client is not None:
             client.close()
     turns += [TurnResult(i, 0, url, 0.0, False, "unreachable")
               for i, (url, client) in enumerate(zip(targets, clients, strict=True)) if client is None]
     planned = sum(len(s) for s in scripts)
-    return LevelResult(concurrency, len(urls), len(scripts), planned, tuple(turns), wall)
+    return LevelResult(concurrency, len(urls), len(scripts), planned, tuple(turns), wall, cpu)
 
 
 def turn_rows(level: LevelResult) -> list[dict[str, Any]]:

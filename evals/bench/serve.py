@@ -35,8 +35,8 @@ class ServeBenchOptions:
     workers: tuple[int, ...] = (1, 2)
     concurrency: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
     turns: int = 4  # turns per shopper session
-    rounds: int = 1  # sessions per concurrent slot (sessions per level = concurrency × rounds) ...
-    min_sessions: int = 8  # ... but at least this many, so low levels have enough turns for a p95
+    rounds: int = 2  # sessions per concurrent slot (sessions per level = concurrency × rounds) ...
+    min_sessions: int = 16  # ... but at least this many, so low levels have enough turns for a p95
     level_budget_s: float = 300.0  # no new turn starts after this (per level)
     turn_timeout_s: float = 300.0
     start_timeout_s: float = 900.0
@@ -50,16 +50,11 @@ def say(message: str) -> None:
 
 
 def index_into(chroma_url: str, settings: Settings, work: Path) -> None:
-    """Index the catalog into the Chroma server once (content hashes make a re-run a no-op)."""
-    from retrieval.index import open_store
-
-    remote = settings.model_copy(update={"chroma_url": chroma_url, "data_dir": work / "indexer"})
-    if open_store(remote).count() > 0:
-        say("the Chroma server already holds the catalog")
-        return
-    say(f"indexing {settings.catalog} into the Chroma server (not timed) …")
-    env = {**os.environ, "SHOPASSIST_CHROMA_URL": chroma_url, "SHOPASSIST_DATA_DIR": str(remote.data_dir)}
-    command = [sys.executable, "-m", "shopassist.cli", "index", str(settings.catalog)]
+    """Make the Chroma server hold exactly the catalog (``index --prune``: unchanged rows are skipped,
+    rows of another catalog removed, so a kept ``--work`` folder is safe to reuse)."""
+    say(f"indexing {settings.catalog} into the Chroma server (unchanged products are skipped; not timed) …")
+    env = {**os.environ, "SHOPASSIST_CHROMA_URL": chroma_url, "SHOPASSIST_DATA_DIR": str(work / "indexer")}
+    command = [sys.executable, "-m", "shopassist.cli", "index", str(settings.catalog), "--prune"]
     if subprocess.run(command, env=env, check=False).returncode != 0:
         raise DeploymentError("indexing into the Chroma server failed (see the messages above)")
 
@@ -80,17 +75,25 @@ def add_worker(stack: ExitStack, chroma: Started, settings: Settings, options: S
     return worker
 
 
-def measure_levels(urls: list[str], settings: Settings, options: ServeBenchOptions) -> list[dict[str, Any]]:
-    """Every concurrency level against these workers; one summary per level."""
+def measure_levels(workers: list[Started], chroma: Started, settings: Settings,
+                   options: ServeBenchOptions) -> list[dict[str, Any]]:
+    """Every concurrency level against these workers; one summary per level, with the CPU time the
+    workers, the Chroma server and the load generator used (what a turn costs, whatever the load)."""
     rows = []
     for concurrency in options.concurrency:
         count = max(concurrency * options.rounds, options.min_sessions)
         scripts = shopper_sessions(settings, count, options.turns, options.dialogues)
-        level = drive(urls, scripts, concurrency, budget_s=options.level_budget_s,
+        before = [cpu_seconds(w.process.pid) for w in (*workers, chroma)]
+        level = drive([w.url for w in workers], scripts, concurrency, budget_s=options.level_budget_s,
                       turn_timeout_s=options.turn_timeout_s)
-        row = {**level.summary(), "load_average": round(os.getloadavg()[0], 2)}
-        say(f"{len(urls)} worker(s), {concurrency:>2} sessions: {row['turns_ok']}/{row['turns_planned']} "
-            f"turns ok, {row['turns_per_s']} turns/s, p50 {row['p50_s']} s, p95 {row['p95_s']} s")
+        used = [b - a for a, b in zip(before, [cpu_seconds(w.process.pid) for w in (*workers, chroma)],
+                                      strict=True)]
+        row = {**level.summary(), "load_average": round(os.getloadavg()[0], 2),
+               "workers_cpu_s": round(sum(used[:-1]), 2), "chroma_cpu_s": round(used[-1], 2)}
+        row["worker_cpu_ms_per_turn"] = round(1000 * row["workers_cpu_s"] / max(1, row["turns_ok"]), 1)
+        say(f"{len(workers)} worker(s), {concurrency:>2} sessions: {row['turns_ok']}/{row['turns_planned']} "
+            f"turns ok, {row['turns_per_s']} turns/s, p50 {row['p50_s']} s, p95 {row['p95_s']} s, "
+            f"worker CPU {row['worker_cpu_ms_per_turn']} ms/turn")
         rows.append(row)
     return rows
 
@@ -105,11 +108,31 @@ def run_serving(options: ServeBenchOptions, settings: Settings) -> dict[str, Any
         for count in sorted(options.workers):
             while len(workers) < count:
                 workers.append(add_worker(stack, chroma, settings, options, len(workers) + 1))
-            report["levels"] += measure_levels([w.url for w in workers], settings, options)
+            report["levels"] += measure_levels(workers, chroma, settings, options)
             report["workers_ready_s"] = [w.ready_s for w in workers]
+            report["workers_rss_mb"] = [rss_mb(w.process.pid) for w in workers]
             report["machine"]["load_average_end"] = os.getloadavg()
             write_reports(report, options.out)  # after each worker count: a stopped run keeps its figures
     return report
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of a process in MB (Linux /proc; None elsewhere)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    kb = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), None)
+    return round(kb / 1024, 1) if kb is not None else None
 
 
 def machine() -> dict[str, Any]:
@@ -130,7 +153,8 @@ def _options(options: ServeBenchOptions, settings: Settings) -> dict[str, Any]:
 def markdown(report: dict[str, Any]) -> str:
     m, o = report["machine"], report["options"]
     rows = [(r["workers"], r["concurrency"], f"{r['turns_ok']}/{r['turns_planned']}", r["turns_failed"],
-             r["turns_per_s"], r["p50_s"], r["p95_s"], r["max_s"], r["load_average"])
+             r["turns_per_s"], r["p50_s"], r["p95_s"], r["max_s"], r.get("worker_cpu_ms_per_turn", "-"),
+             r.get("chroma_cpu_s", "-"), r.get("client_cpu_s", "-"), r["load_average"])
             for r in report["levels"]]
     load_end = m.get("load_average_end", [float("nan")])[0]
     return "\n".join([
@@ -145,7 +169,12 @@ def markdown(report: dict[str, Any]) -> str:
         "round-robin over the workers. Latency = one chat turn, request to final reply, through the HTTP "
         "API (gradio_client). Regenerate with `shopassist eval serving --out docs/bench`.", "",
         markdown_table(("workers", "concurrent sessions", "turns ok", "failed", "turns/s", "p50 s", "p95 s",
-                        "max s", "load avg"), rows),
+                        "max s", "worker CPU ms/turn", "Chroma CPU s", "load generator CPU s", "load avg"),
+                       rows), "",
+        "CPU columns: CPU time used during the level by all app workers (per successful turn), by the "
+        "Chroma server, and by the load generator (gradio_client threads) on the same CPUs.",
+        "", f"Workers ready after {report.get('workers_ready_s')} s (start → /healthz 200, each with its "
+        f"own data dir); resident memory per worker after the run: {report.get('workers_rss_mb')} MB.",
         "", "![turns/s and latency vs concurrent sessions](serving.png)", ""])
 
 

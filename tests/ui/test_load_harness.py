@@ -121,3 +121,24 @@ def test_ready_components_are_served_before_the_after_step_finishes(products) ->
     assert warmup.state == "warming" and not warmup.wait(0)
     release.set()
     assert warmup.wait(120) and warmup.state == "ready"
+
+
+def test_serving_report_has_a_row_per_level_and_a_plot(tmp_path: Path) -> None:
+    from evals.bench.serve import markdown, write_reports
+
+    def level(workers: int, concurrency: int, p50: float) -> dict:
+        return {"workers": workers, "concurrency": concurrency, "turns_ok": 8, "turns_planned": 8,
+                "turns_failed": 0, "turns_per_s": 4.0 * workers, "p50_s": p50, "p95_s": 2 * p50,
+                "max_s": 3 * p50, "worker_cpu_ms_per_turn": 110.0, "chroma_cpu_s": 0.5,
+                "client_cpu_s": 1.0, "load_average": 1.0}
+
+    report = {"machine": {"cpus": 2, "platform": "linux", "date": "today", "load_average_start": [1.0],
+                          "load_average_end": [2.0]},
+              "options": {"catalog": "c.jsonl", "answer_backend": "extractive", "rounds": 2,
+                          "min_sessions": 4, "queue_concurrency_per_worker": 4, "turns_per_session": 4},
+              "levels": [level(w, c, 0.1 * c) for w in (1, 2) for c in (1, 2, 4)],
+              "workers_ready_s": [20.0, 21.0], "workers_rss_mb": [700.0, 690.0]}
+    write_reports(report, tmp_path)
+    text = (tmp_path / "serving.md").read_text(encoding="utf-8")
+    assert "| 2 | 4 | 8/8 | 0 | 8.000 | 0.400 | 0.800 |" in text and text.count("| 8/8 |") == 6
+    assert markdown(report) == text and (tmp_path / "serving.png").read_bytes()[:4] == b"\x89PNG"

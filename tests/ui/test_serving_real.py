@@ -61,8 +61,9 @@ def test_two_workers_share_a_chroma_server_and_an_openai_compatible_model(
                         "OPENAI_BASE_URL": openai_url, "OPENAI_API_KEY": "none"}.items():
         monkeypatch.setenv(f"SHOPASSIST_{name}", value)
     get_settings.cache_clear()
-    options = ServeBenchOptions(workers=(2,), concurrency=(1, 2), turns=2, min_sessions=1, level_budget_s=600,
-                                start_timeout_s=600, out=tmp_path / "report", work=tmp_path / "work")
+    options = ServeBenchOptions(workers=(2,), concurrency=(1, 2), turns=2, rounds=1, min_sessions=1,
+                                level_budget_s=600, start_timeout_s=600, out=tmp_path / "report",
+                                work=tmp_path / "work")
     report = run_serving(options, get_settings())
     levels = report["levels"]
     assert [r["concurrency"] for r in levels] == [1, 2]
