@@ -4,7 +4,7 @@ Starts the real server as a subprocess on 127.0.0.1 and measures: seconds from s
 answers (warming up), until ``/healthz`` says ready, the first question's latency right after ready,
 and the p50/p95 of the following warm turns (issue 12 "Fast start": the first question as fast as later
 ones). An empty store is indexed first (with its progress bar; not part of the figures). Every wait is
-bounded and prints progress; the server's output goes to ``<out>/startup-serve.log``. Questions are
+bounded and prints progress; the server's output goes to ``<data_dir>/logs/startup-serve.log``. Questions are
 built from the catalog's own titles and categories, so any catalog works.
 """
 
@@ -76,6 +76,7 @@ def evaluate(settings: Settings, turns: int, timeout_s: float, log: Path) -> dic
         "warm_p50_s": summary["p50_s"], "warm_p95_s": summary["p95_s"], "warm_max_s": summary["max_s"],
         "warm_turns": len(warm), "first_over_warm_p50": round(latencies[0] / summary["p50_s"], 2),
         "indexed_first": indexed, "catalog": str(settings.catalog), "cpu_count": os.cpu_count(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "load_average_start": [round(x, 2) for x in load_start],
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
         "latencies_s": [round(s, 3) for s in latencies], "messages": asked,
@@ -92,15 +93,19 @@ def to_markdown(r: dict[str, Any]) -> str:
         ("warm turn max", r["warm_max_s"]),
     ]
     load = " / ".join(f"{x[0]:.1f}" for x in (r["load_average_start"], r["load_average_end"]))
+    indexed = "the store was empty and was indexed first (not timed)" if r["indexed_first"] else \
+        "the store was already indexed"
     return ("## Start-up and turn latency (seconds)\n\n" + markdown_table(["step", "seconds"], rows)
-            + f"\n\nFirst answer / warm p50 = {r['first_over_warm_p50']}. {r['cpu_count']} CPUs, "
-              f"1-minute load average at start / end: {load}.")
+            + f"\n\nFirst answer / warm p50 = {r['first_over_warm_p50']}. Catalog `{r['catalog']}`; "
+              f"{indexed}. {r['cpu_count']} CPUs, 1-minute load average at start / end: {load}. Each turn "
+              "is a new conversation through the app's HTTP API (`/chat`). Regenerate with "
+              f"`shopassist eval startup --turns {r['warm_turns']}`.")
 
 
 def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     out = Path(args.out) if args.out else settings.reports_dir
-    result = evaluate(settings, args.turns, args.timeout, out / "startup-serve.log")
+    result = evaluate(settings, args.turns, args.timeout, settings.data_dir / "logs" / "startup-serve.log")
     write_report(out, "startup", result, to_markdown(result))
     return 0
 

@@ -57,6 +57,11 @@ def index_into(chroma_url: str, settings: Settings, work: Path) -> None:
     command = [sys.executable, "-m", "shopassist.cli", "index", str(settings.catalog), "--prune"]
     if subprocess.run(command, env=env, check=False).returncode != 0:
         raise DeploymentError("indexing into the Chroma server failed (see the messages above)")
+    from retrieval.index import open_store
+
+    remote = settings.model_copy(update={"chroma_url": chroma_url, "data_dir": work / "indexer"})
+    if open_store(remote).count() == 0:
+        raise DeploymentError(f"no product of {settings.catalog} could be indexed (rows listed above)")
 
 
 def worker_env(chroma_url: str, settings: Settings, data_dir: Path) -> dict[str, str]:
