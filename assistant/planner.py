@@ -9,8 +9,10 @@ second). Below ``intent_min_confidence`` the planner asks which reading was mean
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
+import os
 import pickle
 import re
 from collections.abc import Callable, Sequence
@@ -115,7 +117,7 @@ class IntentClassifier:
             model = make_model().fit(self.vectors(), [u.label for u in self.utterances])
             if cached:
                 cached.parent.mkdir(parents=True, exist_ok=True)
-                cached.write_bytes(pickle.dumps(model))
+                _write_atomically(cached, pickle.dumps(model))
         _FITTED[key] = model
         return model
 
@@ -130,7 +132,9 @@ class IntentClassifier:
         vectors = np.asarray(self.encoder(texts), dtype=float)
         if cached:
             cached.parent.mkdir(parents=True, exist_ok=True)
-            np.save(cached, vectors)
+            buffer = io.BytesIO()
+            np.save(buffer, vectors)
+            _write_atomically(cached, buffer.getvalue())
         return vectors
 
     def predict(self, text: str) -> list[tuple[str, float]]:
@@ -235,6 +239,13 @@ class Planner:
             more=label == "more",
             remember=remember,
         )
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write a cache file so that a worker starting beside this one never reads half of it."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
 
 
 def _remember(reading: Reading) -> act.Remember:
