@@ -88,14 +88,14 @@ def base_forms(word: str) -> frozenset[str]:
 
 def question_units(question: str) -> list[frozenset[str]]:
     """What a question asks for, as units of interchangeable words: a lexicon concept ("where does it
-    come from" -> {origin, country, grown}) or one content word with its base form ("sweeter")."""
+    come from" -> {origin, country, grown}) or one content word."""
     concepts, _ = _lexicon_patterns()
     text, units = question.lower(), []
     for pattern, words in concepts:
         if pattern.search(text):
             units.append(words)
             text = pattern.sub(" ", text)
-    units += [base_forms(w) for w in tokens(text, question=True)]
+    units += [frozenset({w}) for w in tokens(text, question=True)]
     if frozenset({"size"}) in units and not re.search(r"colou?r", question, re.I):
         units = [u for u in units if u != frozenset({"colour"})]  # "what sizes does it come in"
     return list(dict.fromkeys(units))

@@ -9,10 +9,11 @@ answerer's threshold.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.answer import ExtractiveAnswerer, Scored
+from assistant.answer import ExtractiveAnswerer, Scored, base_forms, tokens
 from assistant.facts import Fact, format_price, plain, product_facts
 from retrieval.catalog import Product
 
@@ -45,8 +46,22 @@ def by_price(products: Sequence[Product], dearest: bool) -> Choice | None:
     return Choice((pick,), (fact,), text, False)
 
 
+def positive_degree(question: str, facts: Sequence[Fact]) -> str:
+    """``question`` with comparatives said in the base form the facts use ("sweeter" -> "sweet" when a
+    fact says "sweet"): choosing compares products on the quality itself."""
+    known = {t for f in facts for t in tokens(f.text)}
+
+    def swap(match: re.Match[str]) -> str:
+        word = match.group(0).lower()
+        forms = sorted(f for f in base_forms(word) if f != word and f in known)
+        return forms[0] if forms and word not in known else match.group(0)
+
+    return re.sub(r"[A-Za-z]+", swap, question)
+
+
 def by_facts(question: str, products: Sequence[Product], answerer: ExtractiveAnswerer) -> Choice:
     """The product(s) whose best fact answers ``question``; an honest 'none of them says' otherwise."""
+    question = positive_degree(question, [f for p in products for f in product_facts(p)])
     best: list[tuple[Product, Scored]] = []
     for product in products:
         ranked = answerer.select(answerer.rank(question, product_facts(product)))
