@@ -207,12 +207,13 @@ class Turns:
 
     # --- photos ------------------------------------------------------------------------------
     def photo(
-        self, text: str, query: str, filters: Filters, image_path: str, state: ConversationState
+        self, text: str, query: str, filters: Filters, image_path: str, state: ConversationState,
+        cheaper: bool = False,
     ) -> Outcome:
         from assistant.photo import photo_turn
 
         notices = () if self.sees_images else (NO_VISION,)
-        outcome = photo_turn(self, text, query, filters, image_path, state)
+        outcome = photo_turn(self, text, query, filters, image_path, state, cheaper)
         return replace(outcome, notices=(*notices, *outcome.notices))
 
 
