@@ -55,6 +55,11 @@ def fusion_model(image_model: str | None, path: Path = FUSION_FILE) -> FusionMod
     return FusionModel(entry["weights"], float(entry["not_sold_below"]))
 
 
+def fusion_key(embedder: Any) -> str | None:
+    """Which fitted fusion applies: the photo model's recorded name (it says whether crops are used)."""
+    return embedder.config()["name"] if embedder is not None else None
+
+
 def save_fusion(image_model: str, model: FusionModel, notes: Mapping[str, Any],
                 path: Path = FUSION_FILE) -> None:
     """Record the fusion fitted for ``image_model`` (other models' entries are kept)."""
@@ -130,7 +135,7 @@ class PhotoMatcher:
     def __init__(self, store: ProductStore, settings: Settings, model: FusionModel | None = None) -> None:
         self.store = store
         self.settings = settings
-        self.model = model or fusion_model(settings.image_model)
+        self.model = model or fusion_model(fusion_key(store.image_embedder))
         self._ocr_index: tuple[Any, TrigramIndex] | None = None
         self._described: dict[tuple[str, int, bool], PhotoDescription] = {}
 
