@@ -251,7 +251,8 @@ def summary(hits: Sequence[Hit], query: str, filters: Filters, note: str = "") -
         for h in hits[:SUMMARY_ITEMS]
     ]
     count = f"{len(hits)} product{'s' if len(hits) != 1 else ''}"
-    said = f'I found {count} for "{query}"{describe_filters(filters)}{note}'
+    quoted = f' for "{query}"' if query else ""
+    said = f"I found {count}{quoted}{describe_filters(filters)}{note}"
     return f"{said}. Top picks: " + ", ".join(items) + "."
 
 
