@@ -128,3 +128,18 @@ def test_crops_are_recorded_in_the_model_name_so_a_change_needs_a_reindex() -> N
     assert plain.config() == {"kind": "image", "name": "packaged:efficientnet-lite0", "dim": 8}
     assert cropped.config()["name"] == "packaged:efficientnet-lite0 (crops)"
     assert fusion_key(cropped) == "packaged:efficientnet-lite0 (crops)" and fusion_key(None) is None
+
+
+def test_ablation_metrics_count_ties_against_the_target_and_fit_on_dev_only() -> None:
+    import numpy as np
+
+    from evals.photo_ablation import fitted, metrics
+
+    scores = np.array([[0.9, 0.1, 0.0], [0.0, 0.0, 0.0]])  # query 2: no signal at all
+    targets, everyone = np.array([0, 2]), np.array([True, True])
+    r1, _, _, mrr = metrics(scores, targets, everyone)
+    assert r1 == 0.5 and mrr == pytest.approx((1 + 1 / 3) / 2)  # a tie is ranked last
+    good, noise = np.eye(3)[[0, 1, 2, 0]], np.array([[0, 1, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1.0]])
+    dev, targets = np.array([True, True, False, False]), np.array([0, 1, 2, 0])
+    fused, weights = fitted({"noise": noise, "good": good}, targets, dev, np.ones(4, dtype=bool))
+    assert weights[0]["good"] == 3.0 and metrics(fused, targets, ~dev)[0] == 1.0
