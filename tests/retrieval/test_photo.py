@@ -142,4 +142,4 @@ def test_ablation_metrics_count_ties_against_the_target_and_fit_on_dev_only() ->
     good, noise = np.eye(3)[[0, 1, 2, 0]], np.array([[0, 1, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1.0]])
     dev, targets = np.array([True, True, False, False]), np.array([0, 1, 2, 0])
     fused, weights = fitted({"noise": noise, "good": good}, targets, dev, np.ones(4, dtype=bool))
-    assert weights[0]["good"] == 3.0 and metrics(fused, targets, ~dev)[0] == 1.0
+    assert weights[0]["good"] > weights[0]["noise"] and metrics(fused, targets, ~dev)[0] == 1.0
