@@ -44,6 +44,11 @@ class FusionModel:
     def for_profile(self, profile: str) -> Mapping[str, float]:
         return self.weights.get(profile) or self.weights.get("default") or DEFAULT_WEIGHTS
 
+    def uses_ocr(self, studio: bool) -> bool:
+        """Whether OCR text can change the ranking of a studio (or scene) photo, text read or not."""
+        kind = "studio" if studio else "scene"
+        return any(self.for_profile(p).get("ocr", 0.0) > 0 for p in (kind, kind + "+text"))
+
 
 @cache
 def fusion_model(image_model: str | None, path: Path = FUSION_FILE) -> FusionModel:
@@ -137,11 +142,15 @@ class PhotoMatcher:
         self.settings = settings
         self.model = model or fusion_model(fusion_key(store.image_embedder))
         self._ocr_index: tuple[Any, TrigramIndex] | None = None
-        self._described: dict[tuple[str, int, bool], PhotoDescription] = {}
+        self._described: dict[tuple[str, int, bool | None], PhotoDescription] = {}
 
     # --- description ----------------------------------------------------------------------------
-    def describe(self, image_path: str | Path, ocr: bool = True) -> PhotoDescription:
-        """The photo's description (the last few are kept: a turn describes, then searches, one photo)."""
+    def describe(self, image_path: str | Path, ocr: bool | None = None) -> PhotoDescription:
+        """The photo's description (the last few are kept: a turn describes, then searches, one photo).
+
+        ``ocr`` None reads text only where the fusion uses it (not on studio photos for the packaged
+        models, which saves ~0.4 s a photo); True always (evaluation), False never.
+        """
         path = Path(image_path)
         key = (str(path), path.stat().st_mtime_ns if path.is_file() else 0, ocr)
         if key not in self._described:
@@ -150,10 +159,12 @@ class PhotoMatcher:
             self._described[key] = self._describe(path, ocr)
         return self._described[key]
 
-    def _describe(self, image_path: Path, ocr: bool) -> PhotoDescription:
+    def _describe(self, image_path: Path, ocr: bool | None) -> PhotoDescription:
         from retrieval.embed import load_image
 
         image = load_image(image_path)
+        studio = studio_backdrop(image)
+        ocr = self.model.uses_ocr(studio) if ocr is None else ocr
         embedder = self.store.image_embedder
         if embedder is None:
             vector, labels = [], []
@@ -164,7 +175,7 @@ class PhotoMatcher:
         reader = load_reader(self.settings.ocr_det_side) if ocr and self.settings.photo_ocr else None
         text = reader.read(image) if reader else OcrText(())
         colors = dominant_colors(image, self.store.known_colors())
-        return PhotoDescription(tuple(labels), tuple(colors), text, studio_backdrop(image),
+        return PhotoDescription(tuple(labels), tuple(colors), text, studio,
                                 tuple(vector), tuple(hsv_histogram(image)))
 
     # --- ranking ----------------------------------------------------------------------------------
