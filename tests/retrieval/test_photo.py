@@ -143,3 +143,11 @@ def test_ablation_metrics_count_ties_against_the_target_and_fit_on_dev_only() ->
     dev, targets = np.array([True, True, False, False]), np.array([0, 1, 2, 0])
     fused, weights = fitted({"noise": noise, "good": good}, targets, dev, np.ones(4, dtype=bool))
     assert weights[0]["good"] > weights[0]["noise"] and metrics(fused, targets, ~dev)[0] == 1.0
+
+
+def test_ocr_is_read_only_where_the_fitted_fusion_uses_it() -> None:
+    model = FusionModel({"default": {"image": 1.0, "ocr": 0.5}, "studio": {"image": 1.0, "ocr": 0.0},
+                         "studio+text": {"image": 1.0, "ocr": 0.0}, "scene": {"image": 1.0}}, 0.5)
+    assert not model.uses_ocr(studio=True)
+    assert model.uses_ocr(studio=False)  # no "scene+text" weights: the default (with OCR) applies
+    assert not FusionModel({"default": {"image": 1.0}}, 0.0).uses_ocr(studio=False)
