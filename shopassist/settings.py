@@ -40,8 +40,9 @@ class Settings(BaseSettings):
         "hub id / local dir (photo and text); empty = no photo search.",
     )
     photo_crops: bool = Field(
-        True, description="EfficientNet photo vectors averaged over mirror and centre crops (query photos "
-        "also corner crops): better phone-photo matches, about 4x slower photo indexing.")
+        False, description="EfficientNet photo vectors averaged over mirror and centre crops (query photos "
+        "also corner crops): better matches for shelf/phone photos, ~4x slower indexing, ~8x slower photo "
+        "queries; run `shopassist eval retrieval --fit-photo` after turning it on.")
     photo_ocr: bool = Field(True, description="Read text on uploaded photos (needs rapidocr-onnxruntime).")
     ocr_det_side: int = Field(480, ge=64, description="OCR text-detector input size (short side, px).")
     device: str = Field("auto", description="auto, cpu or cuda[:N].")
