@@ -100,6 +100,7 @@ class Photo(_Action):
     query: str = ""
     slots: SearchSlots = SearchSlots()
     question: str | None = Field(None, description="A question about the pictured product, if one was asked.")
+    cheaper: bool = Field(False, description="Cheaper than the pictured product.")
 
 
 class Reference(_Action):

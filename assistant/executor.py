@@ -297,7 +297,8 @@ class Executor:
         )
 
     def _photo(self, a: act.Photo, state: ConversationState) -> tuple[Outcome, list[str]]:
-        outcome = self.turns.photo(a.question or a.query, a.query, slot_filters(a.slots), a.image_path, state)
+        outcome = self.turns.photo(a.question or a.query, a.query, slot_filters(a.slots), a.image_path, state,
+                                   cheaper=a.cheaper)
         if not (a.question and outcome.cards and asks_more(a.question)):
             return outcome, ["photo"]
         top = self.store.get([outcome.cards[0].product_id])

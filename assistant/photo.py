@@ -35,8 +35,8 @@ NO_PHOTO_SEARCH = ("Photo search isn't available here, sorry. Please describe th
 
 
 def photo_turn(turns: Turns, text: str, query: str, filters: Filters, image_path: str,
-               state: ConversationState) -> Outcome:
-    """The reply to a photo turn: ``text`` as said, ``query``/``filters`` as the planner read it."""
+               state: ConversationState, cheaper: bool = False) -> Outcome:
+    """The reply to a photo turn: ``text`` as said; ``query``, ``filters``, ``cheaper`` as read."""
     from assistant.turns import Outcome
 
     if not turns.searcher.photo_search_available:
@@ -47,7 +47,8 @@ def photo_turn(turns: Turns, text: str, query: str, filters: Filters, image_path
     if not matcher.in_catalog(matches):
         return Outcome(not_sold_text(photo), state, images=(image_path,),
                        suggestions=("Show me your bestsellers", "Describe what I'm after"))
-    filters = _cheaper(turns, filters, matches[0]) if CHEAPER.search(text) else filters
+    cheaper = cheaper or bool(CHEAPER.search(text))
+    filters = _cheaper(turns, filters, matches[0]) if cheaper else filters
     words = " ".join(tokens(CHEAPER.sub(" ", IDENTIFY.sub(" ", query))))
     if words or not filters.is_empty():
         return _photo_with_words(turns, matcher, matches, words, filters, state, image_path)

@@ -186,7 +186,8 @@ class Planner:
     def _photo(self, image_path: str, reading: Reading, label: str) -> tuple[Any, ...]:
         question = reading.text if label == "ask" else None
         return (
-            act.Photo(image_path=image_path, query=reading.query, slots=reading.slots, question=question),
+            act.Photo(image_path=image_path, query=reading.query, slots=reading.slots, question=question,
+                      cheaper=reading.cheaper),
         )
 
     def _action(self, label: str, reading: Reading, state: ConversationState, text: str) -> Any:

@@ -207,12 +207,13 @@ class Turns:
 
     # --- photos ------------------------------------------------------------------------------
     def photo(
-        self, text: str, query: str, filters: Filters, image_path: str, state: ConversationState
+        self, text: str, query: str, filters: Filters, image_path: str, state: ConversationState,
+        cheaper: bool = False,
     ) -> Outcome:
         from assistant.photo import photo_turn
 
         notices = () if self.sees_images else (NO_VISION,)
-        outcome = photo_turn(self, text, query, filters, image_path, state)
+        outcome = photo_turn(self, text, query, filters, image_path, state, cheaper)
         return replace(outcome, notices=(*notices, *outcome.notices))
 
 
@@ -250,7 +251,8 @@ def summary(hits: Sequence[Hit], query: str, filters: Filters, note: str = "") -
         for h in hits[:SUMMARY_ITEMS]
     ]
     count = f"{len(hits)} product{'s' if len(hits) != 1 else ''}"
-    said = f'I found {count} for "{query}"{describe_filters(filters)}{note}'
+    quoted = f' for "{query}"' if query else ""
+    said = f"I found {count}{quoted}{describe_filters(filters)}{note}"
     return f"{said}. Top picks: " + ", ".join(items) + "."
 
 

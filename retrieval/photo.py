@@ -44,6 +44,11 @@ class FusionModel:
     def for_profile(self, profile: str) -> Mapping[str, float]:
         return self.weights.get(profile) or self.weights.get("default") or DEFAULT_WEIGHTS
 
+    def uses_ocr(self, studio: bool) -> bool:
+        """Whether OCR text can change the ranking of a studio (or scene) photo, text read or not."""
+        kind = "studio" if studio else "scene"
+        return any(self.for_profile(p).get("ocr", 0.0) > 0 for p in (kind, kind + "+text"))
+
 
 @cache
 def fusion_model(image_model: str | None, path: Path = FUSION_FILE) -> FusionModel:
@@ -53,6 +58,11 @@ def fusion_model(image_model: str | None, path: Path = FUSION_FILE) -> FusionMod
     if entry is None:
         return FusionModel({"default": DEFAULT_WEIGHTS}, 0.0)
     return FusionModel(entry["weights"], float(entry["not_sold_below"]))
+
+
+def fusion_key(embedder: Any) -> str | None:
+    """Which fitted fusion applies: the photo model's recorded name (it says whether crops are used)."""
+    return embedder.config()["name"] if embedder is not None else None
 
 
 def save_fusion(image_model: str, model: FusionModel, notes: Mapping[str, Any],
@@ -130,13 +140,17 @@ class PhotoMatcher:
     def __init__(self, store: ProductStore, settings: Settings, model: FusionModel | None = None) -> None:
         self.store = store
         self.settings = settings
-        self.model = model or fusion_model(settings.image_model)
+        self.model = model or fusion_model(fusion_key(store.image_embedder))
         self._ocr_index: tuple[Any, TrigramIndex] | None = None
-        self._described: dict[tuple[str, int, bool], PhotoDescription] = {}
+        self._described: dict[tuple[str, int, bool | None], PhotoDescription] = {}
 
     # --- description ----------------------------------------------------------------------------
-    def describe(self, image_path: str | Path, ocr: bool = True) -> PhotoDescription:
-        """The photo's description (the last few are kept: a turn describes, then searches, one photo)."""
+    def describe(self, image_path: str | Path, ocr: bool | None = None) -> PhotoDescription:
+        """The photo's description (the last few are kept: a turn describes, then searches, one photo).
+
+        ``ocr`` None reads text only where the fusion uses it (not on studio photos for the packaged
+        models, which saves ~0.4 s a photo); True always (evaluation), False never.
+        """
         path = Path(image_path)
         key = (str(path), path.stat().st_mtime_ns if path.is_file() else 0, ocr)
         if key not in self._described:
@@ -145,10 +159,12 @@ class PhotoMatcher:
             self._described[key] = self._describe(path, ocr)
         return self._described[key]
 
-    def _describe(self, image_path: Path, ocr: bool) -> PhotoDescription:
+    def _describe(self, image_path: Path, ocr: bool | None) -> PhotoDescription:
         from retrieval.embed import load_image
 
         image = load_image(image_path)
+        studio = studio_backdrop(image)
+        ocr = self.model.uses_ocr(studio) if ocr is None else ocr
         embedder = self.store.image_embedder
         if embedder is None:
             vector, labels = [], []
@@ -159,7 +175,7 @@ class PhotoMatcher:
         reader = load_reader(self.settings.ocr_det_side) if ocr and self.settings.photo_ocr else None
         text = reader.read(image) if reader else OcrText(())
         colors = dominant_colors(image, self.store.known_colors())
-        return PhotoDescription(tuple(labels), tuple(colors), text, studio_backdrop(image),
+        return PhotoDescription(tuple(labels), tuple(colors), text, studio,
                                 tuple(vector), tuple(hsv_histogram(image)))
 
     # --- ranking ----------------------------------------------------------------------------------

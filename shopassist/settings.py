@@ -39,6 +39,10 @@ class Settings(BaseSettings):
         description="Photo model: packaged:efficientnet-lite0|lite2 (photo to photo), or a CLIP-family "
         "hub id / local dir (photo and text); empty = no photo search.",
     )
+    photo_crops: bool = Field(
+        False, description="EfficientNet photo vectors averaged over mirror and centre crops (query photos "
+        "also corner crops): better matches for shelf/phone photos, ~4x slower indexing, ~8x slower photo "
+        "queries; run `shopassist eval retrieval --fit-photo` after turning it on.")
     photo_ocr: bool = Field(True, description="Read text on uploaded photos (needs rapidocr-onnxruntime).")
     ocr_det_side: int = Field(480, ge=64, description="OCR text-detector input size (short side, px).")
     device: str = Field("auto", description="auto, cpu or cuda[:N].")

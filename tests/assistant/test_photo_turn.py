@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from assistant.photo import describe_photo, not_sold_text
 from retrieval.colors import ColorShare
 from retrieval.effnet import Label
 from retrieval.ocr import OcrText
-from retrieval.photo import PhotoDescription
+from retrieval.photo import FusionModel, PhotoDescription, PhotoMatch
+
+from .conftest import make_assistant
 
 
 def _photo(labels=(), colors=(), text=()) -> PhotoDescription:
@@ -25,3 +31,64 @@ def test_description_names_colours_and_printed_text_only_when_known() -> None:
     photo = _photo(colors=[ColorShare("Gray", 0.6), ColorShare("Black", 0.3)], text=["BRAVO", "Apple"])
     assert describe_photo(photo) == 'In the photo I see mostly Gray and Black; the text "BRAVO Apple".'
     assert describe_photo(_photo()) == ""
+
+
+# --- photo + words, with a stand-in photo matcher over the real demo products -----------------------
+class FakeMatcher:
+    """Says the photo shows ``best`` (and the next products of its category), always in the catalog."""
+
+    def __init__(self, store, best_id: str) -> None:
+        self.store, self.best = store, store.products[best_id]
+        self.model = FusionModel({"default": {"image": 1.0}}, 0.5)
+
+    def describe(self, image_path, ocr: bool = True) -> PhotoDescription:
+        return _photo(colors=[ColorShare("Gray", 0.7)])
+
+    def rank(self, photo, n, where=None, drop=()) -> list[PhotoMatch]:
+        kind = self.best.categories[0]
+        same = [p for p in self.store.all_products() if kind in p.categories and p.id != self.best.id]
+        return [PhotoMatch(p.id, 1.0 - i / 10, 0.9 - i / 100) for i, p in enumerate([self.best, *same][:n])]
+
+    def in_catalog(self, matches) -> bool:
+        return True
+
+    def category_guess(self, matches) -> str:
+        return self.best.categories[0]
+
+
+@pytest.fixture
+def photo_assistant(fake_searcher, settings, monkeypatch: pytest.MonkeyPatch):
+    import assistant.photo as photo_module
+
+    fake_searcher.photo_search_available = True
+    matcher = FakeMatcher(fake_searcher.store, "MH01")
+    monkeypatch.setattr(photo_module, "photo_matcher", lambda store: matcher)
+    return make_assistant(fake_searcher, settings), fake_searcher, matcher
+
+
+def _shown(searcher, reply) -> list:
+    return searcher.store.get([c.product_id for c in reply.cards])
+
+
+def test_photo_in_red_keeps_the_photos_kind_and_adds_the_colour(photo_assistant, tmp_path: Path) -> None:
+    assistant, searcher, matcher = photo_assistant
+    reply, _ = assistant.respond("this but in red", image_path=str(tmp_path / "photo.jpg"))
+    kind = matcher.best.categories[0]
+    assert reply.cards and searcher.requests[-1].filters.colors == ("Red",)
+    assert all("Red" in p.colors and kind in p.categories for p in _shown(searcher, reply))
+
+
+def test_photo_cheaper_is_below_the_photo_products_price(photo_assistant, tmp_path: Path) -> None:
+    assistant, searcher, matcher = photo_assistant
+    reply, _ = assistant.respond("something like this but cheaper", image_path=str(tmp_path / "photo.jpg"))
+    assert reply.cards and searcher.requests[-1].filters.max_price < matcher.best.price
+    assert all(p.price < matcher.best.price for p in _shown(searcher, reply))
+    assert matcher.best.id not in [c.product_id for c in reply.cards]
+    assert reply.text.startswith("Items like your photo (") and '""' not in reply.text
+
+
+def test_photo_in_size_m_filters_the_size(photo_assistant, tmp_path: Path) -> None:
+    assistant, searcher, matcher = photo_assistant
+    reply, _ = assistant.respond("do you have this in size M", image_path=str(tmp_path / "photo.jpg"))
+    assert reply.cards and "M" in searcher.requests[-1].filters.sizes
+    assert all("M" in p.sizes and matcher.best.categories[0] in p.categories for p in _shown(searcher, reply))

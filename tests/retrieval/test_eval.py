@@ -62,10 +62,11 @@ def test_eval_with_tiny_clip_reports_photo_metrics_next_to_chance(
     result = _run(tmp_path, limit=8, image_model=str(tiny_clip_dir))
     photo = result["photo_search"]
     luma, grocery = photo["test"]["luma"], photo["test"]["grocery"]
-    assert set(luma) == {"image", "color", "ocr", "fused (per-profile weights)"}
+    assert set(luma) == {"chance", "image", "color", "ocr", "fused (per-profile weights)"}
     assert sum(photo["profiles"]["luma"].values()) == sum(photo["profiles"]["grocery"].values()) == 8
-    assert luma["image"]["chance R@10"] == pytest.approx(10 / 191)
-    assert grocery["image"]["chance R@10"] == pytest.approx(10 / 81)
+    assert luma["chance"]["R@10"] == pytest.approx(10 / 191)
+    assert grocery["chance"]["R@1"] == pytest.approx(1 / 81)
+    assert photo["speed"]["luma"]["queries timed"] == 7 and photo["speed"]["luma"]["p95 CPU s"] > 0
     assert "## Photo search (image model:" in (tmp_path / "retrieval.md").read_text()
 
 

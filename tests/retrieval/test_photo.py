@@ -10,9 +10,9 @@ from PIL import Image, ImageDraw
 
 from evals.photo import fit_threshold, split_of
 from retrieval.colors import dominant_colors, hsv_histogram, reference_colors, studio_backdrop
-from retrieval.effnet import block_specs, same_padding
+from retrieval.effnet import EfficientNetEmbedder, block_specs, crop_views, same_padding
 from retrieval.ocr import OcrText, TrigramIndex, trigrams
-from retrieval.photo import FusionModel, fuse, fusion_model, save_fusion, zscores
+from retrieval.photo import FusionModel, fuse, fusion_key, fusion_model, save_fusion, zscores
 
 
 def _garment(color: str, background: str = "white") -> Image.Image:
@@ -106,3 +106,48 @@ def test_dev_test_split_depends_only_on_the_file_name() -> None:
     assert split_of("/a/x_001.jpg") == split_of("/b/x_001.jpg")
     names = [f"/q/photo_{i}.jpg" for i in range(200)]
     assert 60 < sum(split_of(n) == "dev" for n in names) < 140
+
+
+def test_crop_views_are_the_photo_its_mirror_centre_and_corner_crops() -> None:
+    image = Image.new("RGB", (100, 50), "white")
+    image.putpixel((0, 0), (255, 0, 0))
+    views = crop_views(image, corners=False)
+    assert [v.size for v in views] == [(100, 50), (100, 50), (80, 40), (60, 30)]
+    assert views[1].getpixel((99, 0)) == (255, 0, 0)  # mirrored
+    corners = crop_views(image, corners=True)
+    assert len(corners) == 8 and {v.size for v in corners[4:]} == {(60, 30)}
+    assert corners[4].getpixel((0, 0)) == (255, 0, 0)  # top-left corner crop
+
+
+def test_crops_are_recorded_in_the_model_name_so_a_change_needs_a_reindex() -> None:
+    from types import SimpleNamespace
+
+    network = SimpleNamespace(_fc=SimpleNamespace(in_features=8))
+    plain = EfficientNetEmbedder("packaged:efficientnet-lite0", network, 224, "cpu", 4)
+    cropped = EfficientNetEmbedder("packaged:efficientnet-lite0", network, 224, "cpu", 4, crops=True)
+    assert plain.config() == {"kind": "image", "name": "packaged:efficientnet-lite0", "dim": 8}
+    assert cropped.config()["name"] == "packaged:efficientnet-lite0 (crops)"
+    assert fusion_key(cropped) == "packaged:efficientnet-lite0 (crops)" and fusion_key(None) is None
+
+
+def test_ablation_metrics_count_ties_against_the_target_and_fit_on_dev_only() -> None:
+    import numpy as np
+
+    from evals.photo_ablation import fitted, metrics
+
+    scores = np.array([[0.9, 0.1, 0.0], [0.0, 0.0, 0.0]])  # query 2: no signal at all
+    targets, everyone = np.array([0, 2]), np.array([True, True])
+    r1, _, _, mrr = metrics(scores, targets, everyone)
+    assert r1 == 0.5 and mrr == pytest.approx((1 + 1 / 3) / 2)  # a tie is ranked last
+    good, noise = np.eye(3)[[0, 1, 2, 0]], np.array([[0, 1, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1.0]])
+    dev, targets = np.array([True, True, False, False]), np.array([0, 1, 2, 0])
+    fused, weights = fitted({"noise": noise, "good": good}, targets, dev, np.ones(4, dtype=bool))
+    assert weights[0]["good"] > weights[0]["noise"] and metrics(fused, targets, ~dev)[0] == 1.0
+
+
+def test_ocr_is_read_only_where_the_fitted_fusion_uses_it() -> None:
+    model = FusionModel({"default": {"image": 1.0, "ocr": 0.5}, "studio": {"image": 1.0, "ocr": 0.0},
+                         "studio+text": {"image": 1.0, "ocr": 0.0}, "scene": {"image": 1.0}}, 0.5)
+    assert not model.uses_ocr(studio=True)
+    assert model.uses_ocr(studio=False)  # no "scene+text" weights: the default (with OCR) applies
+    assert not FusionModel({"default": {"image": 1.0}}, 0.0).uses_ocr(studio=False)

@@ -93,6 +93,19 @@ def test_photo_in_red_returns_red_items_of_that_kind(photo_assistant, photo_stor
 
 
 @needs_data
+def test_photo_cheaper_returns_the_same_kind_below_the_photo_products_price(photo_assistant,
+                                                                          photo_store) -> None:
+    store, queries = photo_store
+    photo = next(q for q, t in queries if t == "MH01")
+    price = store.get(["MH01"])[0].price
+    reply, _ = photo_assistant.respond("like this but cheaper", image_path=photo)
+    products = store.get([c.product_id for c in reply.cards])
+    assert products and all(p.price < price for p in products)
+    assert all(any("Hoodies" in c for c in p.categories) for p in products)
+    assert '""' not in reply.text
+
+
+@needs_data
 def test_a_grocery_photo_in_the_clothing_store_is_not_sold(photo_assistant) -> None:
     photo = SHARED / "grocery" / "photo_queries" / "test" / "Fruit" / "Banana" / "Banana"
     photo = next(iter(sorted(photo.glob("*.jpg"))), None) or _grocery_packshot("Banana")

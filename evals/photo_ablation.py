@@ -1,0 +1,193 @@
+"""Grocery photo ablation: which image model, crops, colour, OCR and local-feature re-ranking help.
+
+``python -m evals.photo_ablation [--cache DIR]`` embeds the 81 grocery packshots and 486 in-store
+photos once per variant (EfficientNet-Lite0 / Lite2; the photo, its mirror, centre crops 0.8 / 0.6 and
+for Lite0 queries four corner crops), reads OCR text and colour histograms, then scores rankings on the
+same dev/test split as ``shopassist eval retrieval`` (file-name hash). Fusion weights (z-score sum,
+grid) are fitted per profile (OCR read text or not) on dev and reported on test. ``--orb`` adds ORB +
+ratio test + RANSAC inlier re-ranking of the top 20. Features are cached in ``--cache`` (slow: about
+half an hour on 2 busy cores). It prints one line per variant: dev R@1/5/10/MRR | test R@1/5/10/MRR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import zlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from shopassist.settings import get_settings
+
+MODELS = ("efficientnet-lite0", "efficientnet-lite2")
+GRID = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
+ORB_TOP = 20
+
+
+def _rows(src: Path, name: str) -> list[dict[str, Any]]:
+    with open(src / name, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _cached(path: Path, compute: Callable[[], Any]) -> Any:
+    import numpy as np
+
+    if not path.is_file():
+        np.save(path, compute(), allow_pickle=True)
+    return np.load(path, allow_pickle=True)
+
+
+def embed_views(model: str, paths: list[Path], corners: bool) -> Any:
+    """(N, views, 1280) features of each photo's crop views (Lite2 queries: no corner crops)."""
+    import numpy as np
+    from tqdm import tqdm
+
+    from retrieval.effnet import crop_views, load_efficientnet
+    from retrieval.embed import load_image
+
+    embedder = load_efficientnet(f"packaged:{model}", "cpu", 16)
+    return np.stack([np.array(embedder.embed_pil(crop_views(load_image(p), corners)), dtype=np.float32)
+                     for p in tqdm(paths, desc=model, unit="photo")])
+
+
+def ocr_lines(paths: list[Path]) -> list[list[str]]:
+    from tqdm import tqdm
+
+    from retrieval.embed import load_image
+    from retrieval.ocr import load_reader
+
+    reader = load_reader(get_settings().ocr_det_side)
+    return [list(reader.read(load_image(p)).lines) if reader else [] for p in tqdm(paths, desc="OCR")]
+
+
+def zscore(scores: Any) -> Any:
+    import numpy as np
+
+    spread = scores.std(1, keepdims=True)
+    return np.where(spread > 0, (scores - scores.mean(1, keepdims=True)) / np.where(spread > 0, spread, 1), 0)
+
+
+def metrics(scores: Any, targets: Any, mask: Any) -> list[float]:
+    import numpy as np
+
+    s, t = scores[mask], targets[mask]
+    rank = (s >= s[np.arange(len(t)), t][:, None]).sum(1) - 1  # ties count against the target
+    return [float((rank < k).mean()) for k in (1, 5, 10)] + [float((1 / (rank + 1)).mean())]
+
+
+def fitted(signals: Mapping[str, Any], targets: Any, dev: Any, profiles: Any) -> tuple[Any, list[dict]]:
+    """Scores fused with weights fitted on dev per profile (first signal's weight fixed at 1)."""
+    import numpy as np
+
+    names, fused, chosen = list(signals), np.zeros_like(next(iter(signals.values()))), []
+    z = {n: zscore(signals[n]) for n in names}
+    for member in (profiles, ~profiles):
+        if not (dev & member).any():
+            continue
+        best, best_mrr = None, -1.0
+        for rest in itertools.product(GRID, repeat=len(names) - 1):
+            weights = dict(zip(names, (1.0, *rest), strict=True))
+            mrr = metrics(sum(w * z[n] for n, w in weights.items()), targets, dev & member)[3]
+            best, best_mrr = (weights, mrr) if mrr > best_mrr else (best, best_mrr)
+        fused[member] = sum(w * z[n] for n, w in best.items())[member]
+        chosen.append(best)
+    return fused, chosen
+
+
+def orb_inliers(query_paths: list[Path], packshots: list[Path], order: Any) -> Any:
+    """RANSAC homography inliers of ORB matches (ratio test 0.8) for each query's top ``ORB_TOP``."""
+    import cv2
+    import numpy as np
+
+    orb, matcher = cv2.ORB_create(nfeatures=1000), cv2.BFMatcher(cv2.NORM_HAMMING)
+
+    def features(path: Path) -> tuple[Any, Any]:
+        image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        scale = 640 / max(image.shape)
+        image = cv2.resize(image, None, fx=scale, fy=scale) if scale < 1 else image
+        points, desc = orb.detectAndCompute(image, None)
+        return np.float32([p.pt for p in points]), desc
+
+    def inliers(a: tuple[Any, Any], b: tuple[Any, Any]) -> int:
+        if a[1] is None or b[1] is None or len(a[1]) < 5 or len(b[1]) < 5:
+            return 0
+        pairs = matcher.knnMatch(a[1], b[1], k=2)
+        good = [m[0] for m in pairs if len(m) == 2 and m[0].distance < 0.8 * m[1].distance]
+        if len(good) < 5:
+            return 0
+        _, mask = cv2.findHomography(a[0][[g.queryIdx for g in good]], b[0][[g.trainIdx for g in good]],
+                                     cv2.RANSAC, 8.0)
+        return int(mask.sum()) if mask is not None else 0
+
+    shots = [features(p) for p in packshots]
+    counts = np.zeros(order.shape, dtype=np.float32)
+    for qi, path in enumerate(query_paths):
+        query = features(path)
+        for ci in order[qi, :ORB_TOP]:
+            counts[qi, ci] = inliers(query, shots[ci])
+    return counts
+
+
+def run(cache: Path, orb: bool) -> None:
+    import numpy as np
+
+    from retrieval.colors import hsv_histogram
+    from retrieval.embed import load_image
+    from retrieval.grocery import grocery_ids_by_class, iter_grocery
+    from retrieval.ocr import OcrText, TrigramIndex
+
+    src = get_settings().shared_data / "grocery"
+    catalog, queries = _rows(src, "catalog.jsonl"), _rows(src, "photo_queries.jsonl")
+    shots, photos = [src / r["iconic_image"] for r in catalog], [src / r["query_image"] for r in queries]
+    position = {r["class_id"]: i for i, r in enumerate(catalog)}
+    targets = np.array([position[r["target_class_id"]] for r in queries])
+    dev = np.array([zlib.crc32(p.name.encode()) % 2 == 0 for p in photos])
+    cache.mkdir(parents=True, exist_ok=True)
+    lines = _cached(cache / "ocr.npy", lambda: np.array(ocr_lines(shots + photos), dtype=object))[len(shots):]
+    texts = [OcrText(tuple(x)) for x in lines]
+    has_text = np.array([t.found for t in texts])
+    ids, products = grocery_ids_by_class(src), {p.id: p for p in iter_grocery(src)}
+    index = TrigramIndex.build([products[ids[str(r["class_id"])]].text_for_embedding() for r in catalog])
+    ocr = np.array([index.scores(t.text) if t.found else [0.0] * len(catalog) for t in texts])
+    hist = _cached(cache / "hist.npy",
+                   lambda: np.array([hsv_histogram(load_image(p)) for p in shots + photos]))
+    colour = hist[len(shots):] @ hist[: len(shots)].T
+    rows: dict[str, dict[str, Any]] = {"colour only": {"c": colour}, "OCR only": {"o": ocr}}
+    for model in MODELS:
+        q = _cached(cache / f"{model}-q.npy", lambda m=model: embed_views(m, photos, m == MODELS[0]))
+        c = _cached(cache / f"{model}-cat.npy", lambda m=model: embed_views(m, shots, False))
+        full = q[:, 0] @ c[:, 0].T
+        mean_q, mean_c = q.mean(1), c.mean(1)
+        crops = (mean_q / np.linalg.norm(mean_q, axis=1, keepdims=True)) @ (
+            mean_c / np.linalg.norm(mean_c, axis=1, keepdims=True)).T
+        rows |= {f"{model} only": {"i": full}, f"{model} crops only": {"i": crops},
+                 f"{model} + colour + OCR": {"i": full, "c": colour, "o": ocr},
+                 f"{model} crops + colour + OCR": {"i": crops, "c": colour, "o": ocr}}
+        if orb and model == MODELS[0]:
+            order = np.argsort(-crops, axis=1)
+            inl = _cached(cache / "orb.npy", lambda o=order: orb_inliers(photos, shots, o))
+            rows[f"{model} crops + colour + OCR + ORB"] = {"i": crops, "c": colour, "o": ocr,
+                                                          "r": np.log1p(inl)}
+    print(f"chance: R@1 {1 / len(catalog):.3f} R@10 {10 / len(catalog):.3f}; dev {dev.sum()} / test "
+          f"{(~dev).sum()} queries; {has_text.sum()} photos with OCR text")
+    for name, signals in rows.items():
+        scores, weights = fitted(signals, targets, dev, has_text) if len(signals) > 1 else (
+            next(iter(signals.values())), [])
+        d, t = metrics(scores, targets, dev), metrics(scores, targets, ~dev)
+        print(f"{name:42s} dev " + " ".join(f"{v:.3f}" for v in d) + " | test "
+              + " ".join(f"{v:.3f}" for v in t) + (f"   weights text/no text: {weights}" if weights else ""))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cache", type=Path, default=get_settings().data_dir / "photo-ablation")
+    parser.add_argument("--orb", action="store_true", help="also re-rank the top 20 by ORB inliers")
+    args = parser.parse_args()
+    run(args.cache, args.orb)
+
+
+if __name__ == "__main__":
+    main()
