@@ -52,6 +52,24 @@ def shared_data() -> Path:
 
 
 # --- retrieval fixtures (shared with assistant/ and ui/ tests) --------------------------------
+LUMA_PHOTO_PRODUCTS = 24  # the first Luma products (hoodies, jackets): quick to index, some alike, some red
+
+
+@pytest.fixture(scope="session")
+def luma_photo_store(tmp_path_factory: pytest.TempPathFactory, shared_data: Path):
+    """A store of the first Luma products with every photo except the labelled query views, and the
+    (query photo, product id) pairs of those products (real EfficientNet-Lite0)."""
+    from evals.photo import luma_set
+    from retrieval.index import open_store
+
+    products, root, queries = luma_set(shared_data)
+    settings = Settings(data_dir=tmp_path_factory.mktemp("photos"), chroma_url=None, device="cpu",
+                        image_model="packaged:efficientnet-lite0")
+    store = open_store(settings)
+    store.index_products(products[:LUMA_PHOTO_PRODUCTS], root, progress=False)
+    ids = {p.id for p in products[:LUMA_PHOTO_PRODUCTS]}
+    return store, settings, [(q, t) for q, t in queries if t in ids]
+
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from shopassist.settings import Settings
 
 pytestmark = pytest.mark.slow
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-LUMA_PRODUCTS = 24  # the first products of the Luma data: hoodies, jackets (some offered in red)
 needs_data = pytest.mark.skipif(not (SHARED / "luma").is_dir(), reason="shared data not found")
 
 
@@ -33,18 +32,9 @@ def test_imagenet_top1_of_grocery_packshots(name: str, label: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def photo_store(tmp_path_factory: pytest.TempPathFactory):
-    """Luma products with every photo except the labelled query views (which the tests ask with)."""
-    from evals.photo import luma_set
-    from retrieval.index import open_store
-
-    products, root, queries = luma_set(SHARED)
-    settings = Settings(data_dir=tmp_path_factory.mktemp("photos"), chroma_url=None, device="cpu",
-                        image_model="packaged:efficientnet-lite0")
-    store = open_store(settings)
-    store.index_products(products[:LUMA_PRODUCTS], root, progress=False)
-    ids = {p.id for p in products[:LUMA_PRODUCTS]}
-    return store, [(q, t) for q, t in queries if t in ids]
+def photo_store(luma_photo_store):
+    store, _, queries = luma_photo_store
+    return store, queries
 
 
 @pytest.fixture(scope="module")

@@ -8,33 +8,23 @@ from pathlib import Path
 
 import pytest
 
-from shopassist.settings import Settings
-
 from .conftest import FakeTranscriber
 from .test_browser import SHOTS, TIMEOUT_MS, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-LUMA_PRODUCTS = 24  # the first Luma products (hoodies, jackets): quick to index, several look alike
 needs_data = pytest.mark.skipif(not (SHARED / "luma").is_dir(), reason="shared data not found")
 
 
 @pytest.fixture(scope="module")
-def photo_app_assistant(tmp_path_factory: pytest.TempPathFactory):
+def photo_app_assistant(luma_photo_store):
     """The real assistant over a store holding every photo of the products except the query views."""
     from assistant.session import Assistant
-    from evals.photo import luma_set
-    from retrieval.index import open_store
     from retrieval.search import Searcher
 
-    products, root, queries = luma_set(SHARED)
-    settings = Settings(data_dir=tmp_path_factory.mktemp("photo-app"), chroma_url=None, device="cpu",
-                        image_model="packaged:efficientnet-lite0")
-    store = open_store(settings)
-    store.index_products(products[:LUMA_PRODUCTS], root, progress=False)
-    indexed = {p.id for p in products[:LUMA_PRODUCTS]}
-    return Assistant(Searcher(store, 60), settings=settings), [(q, t) for q, t in queries if t in indexed]
+    store, settings, queries = luma_photo_store
+    return Assistant(Searcher(store, 60), settings=settings), queries
 
 
 def send_photo(page, url: str, photo: Path, message: str) -> None:
