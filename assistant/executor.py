@@ -199,7 +199,7 @@ class Executor:
 
     def _cheapest_instead(self, query: str, filters: Filters, state: ConversationState) -> Outcome:
         cheapest_first = replace(state, sort="price_asc")
-        unbounded = replace(state.filters.merged(filters), max_price=None)
+        unbounded = replace(state.filters.merged(filters), max_price=state.filters.max_price)
         shaping = self.shaping(query, cheapest_first, unbounded)
         return self.turns.run_search(query, unbounded, cheapest_first, shaping=shaping)
 

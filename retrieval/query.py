@@ -48,9 +48,14 @@ _SIZE_CODE = re.compile(r"\b(?:in\s+)?size\s+(\d{1,3}|xxl|2xl|xl|xs|[sml]|extra\
 _IN_STOCK = re.compile(r"\b(?:(?:that\s+(?:is|are)\s+|currently\s+)?in\s+stock|available\s+now|"
                        r"available\s+today)\b", re.I)
 _GENDERS = {
-    "Women": r"women'?s?|woman'?s|ladies'?|lady'?s|female|"
-    r"(?:my\s+)?(?:wife|girlfriend|mum|mom|mother|sister|daughter)",
-    "Men": r"men'?s?|man'?s|male|guys'?|(?:my\s+)?(?:husband|boyfriend|dad|father|brother|son)",
+    "Women": r"women'?s?|woman'?s|ladies'?|lady'?s|female",
+    "Men": r"men'?s?|man'?s|male|guys'?",
+}
+# Who a gift is for: a gender kept on results (Filters.gender), not a category ("gift for my dad who likes
+# hiking" keeps hiking gear, which has no gender).
+_RELATIVES = {
+    "Women": r"(?:my\s+)?(?:wife|girlfriend|mum|mom|mother|sister|daughter|aunt|grandma)",
+    "Men": r"(?:my\s+)?(?:husband|boyfriend|dad|father|brother|son|uncle|grandpa)",
 }
 GENDERS = tuple(_GENDERS)
 _GROUPINGS = {"collections", "promotions"}
@@ -167,8 +172,8 @@ def _sizes(text: str) -> tuple[str, tuple[str, ...]]:
     return text, tuple(dict.fromkeys(found))
 
 
-def _gender(text: str) -> tuple[str, str | None]:
-    for gender, words in _GENDERS.items():
+def _gender(text: str, words_by_gender: dict[str, str] = _GENDERS) -> tuple[str, str | None]:
+    for gender, words in words_by_gender.items():
         pattern = re.compile(rf"(?<![\w'])(?:for\s+)?(?:{words})(?![\w'])", re.I)
         if pattern.search(text):
             return pattern.sub(" ", text), gender
@@ -247,7 +252,9 @@ def parse_query(text: str, known_colors: Iterable[str] = (),
     rest, sizes = _sizes(rest)
     rest, colors = _colors(rest, known_colors)
     rest, gender = _gender(rest)
+    rest, relative = _gender(rest, _RELATIVES)
     category = _category(rest, gender, list(known_categories))
+    gender = gender or relative
     filters = Filters(
         colors=colors, sizes=sizes, category=category, in_stock=bool(in_stock_match), gender=gender, **price
     )
