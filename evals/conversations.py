@@ -50,10 +50,11 @@ def _cards_ok(turns: Turns, pred: Callable[[Any], bool]) -> bool:
 
 
 def _cheaper(turns: Turns) -> bool:
-    before = min(c.price for c in turns[0][0].cards)
-    return all(c.price < before for c in _last(turns).cards) and (
-        bool(_last(turns).cards) or _last(turns).text.startswith("I couldn't find")
-    )
+    """Cheaper cards, or an honest "nothing is cheaper than <the cheapest shown, at its price>"."""
+    before, last = min(c.price for c in turns[0][0].cards), _last(turns)
+    if last.cards and all(c.price < before for c in last.cards):
+        return True
+    return last.text.startswith(("I couldn't find", "Nothing here is cheaper")) and f"${before:.2f}" in last.text
 
 
 def _free_of_injection(turns: Turns) -> bool:
@@ -79,7 +80,7 @@ CASES: tuple[Case, ...] = (
         ),
         "budget, colour and size all still applied on turn 3",
     ),
-    Case("cheaper", (JACKETS, "cheaper"), _cheaper, "every new card is below the cheapest shown before"),
+    Case("cheaper", (JACKETS, "cheaper"), _cheaper, "every new card is below the cheapest shown before, or says nothing is cheaper"),
     Case(
         "question is cited",
         ("What material is the Chaz Kangeroo Hoodie made of?",),

@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--catalog", type=Path, default=defaults.catalog, help="the real catalog to grow")
     parser.add_argument("--out", type=Path, default=defaults.out, help="report folder")
     parser.add_argument("--work", type=Path, default=defaults.work, help="scratch folder for the stores")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the built stores in --work and reuse those already complete (build on a "
+                             "busy machine, time later on a quiet one)")
     parser.set_defaults(func=run)
 
 
@@ -28,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from shopassist.settings import get_settings
 
     options = BenchOptions(tuple(args.sizes), args.queries, args.index_sample, args.catalog, args.out,
-                           args.work)
+                           args.work, reuse=args.reuse)
     run_bench(options, get_settings())
     print(f"report: {options.out / 'bench.md'}")
     return 0

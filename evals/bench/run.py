@@ -19,6 +19,7 @@ from shopassist.settings import DEMO_CATALOG, PROJECT_ROOT, Settings
 
 TARGETS = {"p50_ms": 60, "p95_ms": 120, "ready_s": 5.0, "index_ratio": 0.7}
 BUILD_BATCH = 2000
+BUILD_RECORD = "bench-build.json"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class BenchOptions:
     out: Path = PROJECT_ROOT / "docs" / "bench"
     work: Path = Path("/tmp/shopassist-bench")
     keep: bool = False
+    reuse: bool = False  # keep each store and reuse it when it already holds ``size`` products
     notes: tuple[str, ...] = field(default=())
 
 
@@ -59,7 +61,18 @@ def _build(size: int, base: list, real: Any, settings: Settings) -> tuple[Settin
     built = time.perf_counter() - start
     start = time.perf_counter()
     store.view()
-    return settings, {"build_s": round(built, 1), "view_build_s": round(time.perf_counter() - start, 2)}
+    figures = {"build_s": round(built, 1), "view_build_s": round(time.perf_counter() - start, 2)}
+    (settings.data_dir / BUILD_RECORD).write_text(json.dumps(figures), encoding="utf-8")
+    return settings, figures
+
+
+def _built(settings: Settings, size: int) -> dict[str, Any] | None:
+    """The build figures of a kept store that already holds ``size`` products, else None."""
+    record = settings.data_dir / BUILD_RECORD
+    if not record.exists():
+        return None
+    count = open_store(settings).count()
+    return {**json.loads(record.read_text(encoding="utf-8")), "reused": True} if count == size else None
 
 
 def _measure(settings: Settings, base: list, options: BenchOptions) -> dict[str, Any]:
@@ -88,12 +101,14 @@ def run_bench(options: BenchOptions, settings: Settings) -> dict[str, Any]:
     print(json.dumps(report["indexing"]), flush=True)
     for size in options.sizes:
         cfg = settings.model_copy(update={"data_dir": options.work / f"n{size}", "collection": "bench"})
-        shutil.rmtree(cfg.data_dir, ignore_errors=True)
-        _, build = _build(size, base, real, cfg)
+        build = _built(cfg, size) if options.reuse else None
+        if build is None:
+            shutil.rmtree(cfg.data_dir, ignore_errors=True)
+            _, build = _build(size, base, real, cfg)
         row = {"size": size, **build, **_measure(cfg, base, options), "startup": startup(cfg)}
         report["sizes"].append(row)
         print(json.dumps(row), flush=True)
-        if not options.keep:
+        if not (options.keep or options.reuse):
             shutil.rmtree(cfg.data_dir, ignore_errors=True)
         report["machine"]["load_average_end"] = os.getloadavg()
         write_reports(report, options.out)  # after every size: a long run leaves what it measured

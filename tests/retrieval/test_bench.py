@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from evals.bench.catalogs import PerturbedEmbedder, perturbed_vectors, synthetic_products
-from evals.bench.run import BenchOptions, _base_products, _build, _measure, write_reports
+from evals.bench.run import BenchOptions, _base_products, _build, _built, _measure, write_reports
 from shopassist.settings import DEMO_CATALOG, Settings
 from tests.retrieval.conftest import FakeTextEmbedder
 
@@ -38,6 +38,7 @@ def test_a_tiny_bench_run_writes_its_reports(settings: Settings, fake_text: Fake
     assert row["products"] == 400 and row["plain"]["n"] == 4
     assert row["floor"]["p50"] > 0 and row["filtered_chroma_where"]["n"] == 4
     assert row["plain"]["cpu_p50"] > 0
+    assert _built(cfg, 400) == {**build, "reused": True} and _built(cfg, 401) is None  # --reuse
     report = {"machine": {"cpus": 2, "platform": "test", "date": "today"}, "noise": 0.05,
               "targets": {"p50_ms": 60, "p95_ms": 120, "ready_s": 5.0, "index_ratio": 0.7}, "sizes": [row],
               "indexing": {"products": 10, "encode_per_s": 100.0, "index_per_s": 80.0, "ratio": 0.8}}
