@@ -14,7 +14,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from retrieval.catalog import Product
+from retrieval.catalog import Product, Review
 from retrieval.clean import mentions_commerce, skeleton
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\s*[•\n]+\s*")
@@ -55,9 +55,10 @@ def quotable(sentence: str) -> bool:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences and bullet points of a free-text field, trimmed; fragments and unquotable ones dropped."""
+    """Sentences and bullet points of a free-text field, trimmed; fragments, questions and unquotable ones
+    dropped (a question answers nothing)."""
     parts = (p.strip(" \t-•") for p in SENTENCE_END.split(text or ""))
-    return [p for p in parts if len(p) >= MIN_FACT_CHARS and quotable(p)]
+    return [p for p in parts if len(p) >= MIN_FACT_CHARS and not p.endswith("?") and quotable(p)]
 
 
 def attribute_fact(name: str, value: str) -> str:
@@ -79,11 +80,17 @@ def product_facts(product: Product) -> list[Fact]:
     if product.price is not None:
         facts.append(fact(f"Price: {format_price(product.price, product.currency)}", "price"))
     for review in product.reviews:
-        facts += [fact(s, "review") for s in split_sentences(f"{review.title}. {review.text}")]
+        facts += [fact(s, "review") for s in review_sentences(review)]
     return facts
 
 
 OPTION_LABELS = {"color": "colours", "size": "sizes"}
+
+
+def review_sentences(review: Review) -> list[str]:
+    """A review's title and text as sentences (a title "Rain proof?" stays a question: not a fact)."""
+    title = review.title.strip()
+    return split_sentences(f"{title if not title or title[-1] in '.!?' else title + '.'} {review.text}")
 
 
 def option_fact(product: Product, kind: str) -> Fact:

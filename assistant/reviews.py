@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from assistant.answer import tokens
-from assistant.facts import Fact, plain, split_sentences
+from assistant.facts import Fact, plain, review_sentences
 from retrieval.catalog import Product, Review
 
 Encoder = Callable[[list[str]], np.ndarray]
@@ -20,7 +20,7 @@ CRITICAL_MAX = 2
 def _sentences(product: Product, reviews: Sequence[Review]) -> list[Fact]:
     title = plain(product.title)
     return [
-        Fact(product.id, title, s, "review") for r in reviews for s in split_sentences(f"{r.title}. {r.text}")
+        Fact(product.id, title, s, "review") for r in reviews for s in review_sentences(r)
     ]
 
 
@@ -40,6 +40,10 @@ def representative(facts: Sequence[Fact], encoder: Encoder | None) -> Fact | Non
     return facts[int(np.argmax(similarity.mean(axis=1)))]
 
 
+def _sentence(text: str) -> str:
+    return text if text[-1:] in (".", "!", "?") else f"{text}."
+
+
 def review_summary(product: Product, encoder: Encoder | None = None) -> tuple[str, tuple[Fact, ...]]:
     """The summary text and the review sentences it quotes."""
     name = f"the {plain(product.title)} [{product.id}]"
@@ -50,15 +54,16 @@ def review_summary(product: Product, encoder: Encoder | None = None) -> tuple[st
     average = f", average rating {sum(ratings) / len(ratings):.1f}/5" if ratings else ""
     parts = [f"{name[0].upper()}{name[1:]} has {count}{average}."]
     facts: list[Fact] = []
-    for label, wanted in (
-        ("positive", lambda r: r >= POSITIVE_MIN),
-        ("critical", lambda r: r <= CRITICAL_MAX),
+    for label, wanted, say_none in (
+        ("positive", lambda r: r >= POSITIVE_MIN, True),
+        ("mixed", lambda r: CRITICAL_MAX < r < POSITIVE_MIN, False),
+        ("critical", lambda r: r <= CRITICAL_MAX, True),
     ):
         group = [r for r in product.reviews if r.rating is not None and wanted(r.rating)]
         best = representative(_sentences(product, group), encoder)
         if best is None:
-            parts.append(f"No {label} reviews.")
+            parts += [f"No {label} reviews."] if say_none else []
             continue
         facts.append(best)
-        parts.append(f'Most representative {label} review: "{best.text.rstrip(".")}." [{product.id}]')
+        parts.append(f'Most representative {label} review: "{_sentence(best.text)}" [{product.id}]')
     return " ".join(parts), tuple(facts)

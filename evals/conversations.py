@@ -54,7 +54,8 @@ def _cheaper(turns: Turns) -> bool:
     before, last = min(c.price for c in turns[0][0].cards), _last(turns)
     if last.cards and all(c.price < before for c in last.cards):
         return True
-    return last.text.startswith(("I couldn't find", "Nothing here is cheaper")) and f"${before:.2f}" in last.text
+    honest = last.text.startswith(("I couldn't find", "Nothing here is cheaper"))
+    return honest and f"${before:.2f}" in last.text
 
 
 def _free_of_injection(turns: Turns) -> bool:
@@ -80,7 +81,8 @@ CASES: tuple[Case, ...] = (
         ),
         "budget, colour and size all still applied on turn 3",
     ),
-    Case("cheaper", (JACKETS, "cheaper"), _cheaper, "every new card is below the cheapest shown before, or says nothing is cheaper"),
+    Case("cheaper", (JACKETS, "cheaper"), _cheaper,
+         "every new card is below the cheapest shown before, or says nothing is cheaper"),
     Case(
         "question is cited",
         ("What material is the Chaz Kangeroo Hoodie made of?",),

@@ -57,6 +57,17 @@ def test_injection_sentences_are_never_facts() -> None:
     assert "It kept me warm on winter runs." in texts
 
 
+def test_questions_are_not_facts() -> None:
+    # a review titled "Rain proof?" was quoted as the answer to "which one is best for rain?"
+    shell = HOODIE.model_copy(update={"reviews": [Review(rating=3, title="Rain proof?",
+                                                         text="It says waterproof but mine got soaked.")]})
+    texts = [f.text for f in product_facts(shell)]
+    assert "It says waterproof but mine got soaked." in texts
+    assert not [t for t in texts if "?" in t]
+    kept = ["It kept me warm on winter runs."]
+    assert split_sentences("Is it warm? It kept me warm on winter runs.") == kept
+
+
 def test_product_facts_sources() -> None:
     facts = product_facts(HOODIE)
     assert Fact("MH01", "Chaz Kangeroo Hoodie", "Material: Wool", "attribute") in facts

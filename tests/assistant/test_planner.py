@@ -16,7 +16,7 @@ from assistant.session import Assistant
 from assistant.slots import SlotReader, lexicon_phrases
 from assistant.state import ConversationState
 from assistant.vocab import Vocabulary
-from retrieval.catalog import Product
+from retrieval.catalog import Product, Review
 from retrieval.query import parse_query
 from shopassist.settings import PROJECT_ROOT
 from tests.assistant.conftest import FakeSearcher
@@ -204,6 +204,16 @@ def test_review_summary_counts_and_cites(products: list[Product]) -> None:
     assert f"{len(ratings)} reviews, average rating {sum(ratings) / len(ratings):.1f}/5" in text
     assert facts and all(f.source == "review" and f"[{product.id}]" in text for f in facts)
     assert review_summary(product.model_copy(update={"reviews": []}))[1] == ()
+
+
+def test_review_summary_quotes_mixed_reviews(products: list[Product]) -> None:
+    # three 3-star reviews used to give "No positive reviews. No critical reviews." and nothing quoted
+    mixed = [Review(rating=3, title="Rain proof?", text="It says waterproof but mine got pretty soaked!")] * 3
+    product = next(p for p in products if p.id == "MJ04").model_copy(update={"reviews": mixed})
+    text, facts = review_summary(product)
+    assert 'Most representative mixed review: "It says waterproof but mine got pretty soaked!" [MJ04]' in text
+    assert "No positive reviews." in text and "No critical reviews." in text and "Rain proof" not in text
+    assert [f.text for f in facts] == ["It says waterproof but mine got pretty soaked!"]
 
 
 def test_stock_answer_uses_stock_data_only(assistant: Assistant, fake_searcher: FakeSearcher) -> None:
