@@ -92,6 +92,8 @@ def _measure(settings: Settings, base: list, options: BenchOptions) -> dict[str,
 def run_bench(options: BenchOptions, settings: Settings) -> dict[str, Any]:
     from retrieval.embed import load_text_embedder
 
+    # The text query path at scale; photo indexing and query speed are in `shopassist eval retrieval`.
+    settings = settings.model_copy(update={"image_model": None})
     base = _base_products(options.catalog)
     real = load_text_embedder(settings)
     report: dict[str, Any] = {"machine": _machine(), "catalog": str(options.catalog), "noise": NOISE,

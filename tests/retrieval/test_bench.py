@@ -55,3 +55,15 @@ def test_kill_minus_nine_never_loses_or_duplicates_products() -> None:
     report = run(points=2, chroma_url=None, batch_size=16, seed=1)
     assert report["all_ok"], report
     assert all(t["stored_after_kill"] < t["expected"] == t["found"] for t in report["trials"])
+
+
+@pytest.mark.slow
+def test_the_bench_runs_end_to_end_with_the_default_settings(tmp_path: Path) -> None:
+    """Default settings index photos; the bench's synthetic text catalog must not look for them."""
+    from evals.bench.run import run_bench
+
+    options = BenchOptions(sizes=(250,), queries=2, index_sample=40, out=tmp_path / "out", work=tmp_path / "work")
+    report = run_bench(options, Settings(data_dir=tmp_path / "data"))
+    assert report["indexing"]["products"] == 40 and report["indexing"]["index_per_s"] > 0
+    assert [row["products"] for row in report["sizes"]] == [250]
+    assert (tmp_path / "out" / "bench.md").exists() and not (tmp_path / "work" / "n250").exists()
