@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from assistant.answerability import AnswerabilityModel, feature_matrix
-from assistant.facts import Fact
+from assistant.facts import Fact, ended
 
 Encoder = Callable[[list[str]], np.ndarray]
 
@@ -230,7 +230,7 @@ def compose(facts: Sequence[Fact]) -> str:
     for f in facts:
         lead = SOURCE_PHRASES.get(f.source, "The {title}: ").format(title=f.title)
         text = f.text.removeprefix("Price: ") if f.source == "price" else f.text
-        parts.append(f"{lead}{text.rstrip('.')}. [{f.product_id}]")
+        parts.append(f"{lead}{ended(text)} [{f.product_id}]")
     return " ".join(parts)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answer import ExtractiveAnswerer, Scored, base_forms, tokens
-from assistant.facts import Fact, format_price, plain, product_facts
+from assistant.facts import Fact, ended, format_price, plain, product_facts
 from retrieval.catalog import Product
 
 CLOSE_SHARE = 0.9  # products whose best fact scores within this share of the best are picked too
@@ -74,7 +74,7 @@ def by_facts(question: str, products: Sequence[Product], answerer: ExtractiveAns
     best.sort(key=lambda pair: pair[1].score, reverse=True)
     top = best[0][1].score
     picked = [(p, s) for p, s in best if s.score >= CLOSE_SHARE * top][:MAX_PICKS]
-    parts = [f"The {plain(p.title)}: {s.fact.text.rstrip('.')}. [{p.id}]" for p, s in picked]
+    parts = [f"The {plain(p.title)}: {ended(s.fact.text)} [{p.id}]" for p, s in picked]
     lead = (
         f"Of the {len(products)} shown, this one's catalog details answer that:"
         if len(picked) == 1

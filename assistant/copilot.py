@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from assistant import cards as cardlib
@@ -33,7 +33,9 @@ COMPLAINT = re.compile(
 SIMILAR = re.compile(r"\b(similar|something like|like (it|that|this|the)|alternatives?|instead)\b", re.I)
 CLAUSE = re.compile(r"(?<=[?.!])\s+|,\s*(?=(?:what|which|how|does|do|is|are|can|will)\b)", re.I)
 MARKER = re.compile(r"\s*\[([^\[\]\s]+)\]")
+SECOND_PART = re.compile(r"\s*(?:[:;,.!]|\balso\b|\band\b)\s*", re.I)
 SUGGESTIONS = 3
+SHOPPING = {"search", "refine", "more", "similar"}  # planner labels that ask for products
 
 GREETING = "Hi, thank you for getting in touch!"
 CLOSING = "Is there anything else I can help you with?"
@@ -64,18 +66,19 @@ class Copilot:
         context = " ".join([*thread[-2:], message])
         products = self._products(message, context)
         complaint = bool(COMPLAINT.search(message))
-        labels = {q: self.intent(q) for q in questions(message)}
+        labels = {q: self.intent(q) for q in dict.fromkeys([*questions(message), *sentences(message)])}
         handoff = any("handoff" in label for label in labels.values())
-        declined = all(label == "decline" for label in labels.values())
-        asked = [q for q, label in labels.items() if "handoff" not in label and label != "decline"]
+        declined = all(labels[q] == "decline" for q in questions(message))
+        asked = [q for q in questions(message) if "handoff" not in labels[q] and labels[q] != "decline"]
         outcomes = [] if complaint else [
             self.turns.answer(q, products, ConversationState()) for q in asked if products]
         answered = [o for o in outcomes if not o.abstained]
         facts = tuple(dict.fromkeys(f for o in answered for f in o.facts))
         parts = Parts(answer=" ".join(self._phrased(o) for o in answered), products=tuple(products),
                       abstained=not answered, handoff=handoff, declined=declined)
-        if not (products or complaint or handoff or declined or RETURN.search(message)):
-            parts = self._suggest(message, context) or parts
+        wanted = shopping_request(message, labels)
+        if not (products or declined) and (wanted or not (handoff or complaint or RETURN.search(message))):
+            parts = replace(self._suggest(wanted or message, context) or parts, handoff=handoff)
         shown = [p for p in parts.products if p.id in {f.product_id for f in facts}] or list(parts.products)
         shown = [] if parts.abstained else shown
         cited = tuple(dict.fromkeys([*(f.product_id for f in facts), *(p.id for p in shown)]))
@@ -126,9 +129,25 @@ class Copilot:
 
 def questions(message: str) -> list[str]:
     """The questions in a customer's message (each answered on its own), or the whole message."""
-    parts = [p.strip() for p in CLAUSE.split(message) if p and p.strip()]
-    asked = [p for p in parts if p.endswith("?")]
+    asked = [p for p in sentences(message) if p.endswith("?")]
     return asked or [message]
+
+
+def sentences(message: str) -> list[str]:
+    """Every sentence and clause, so a statement ("My delivery is late.") is heard beside the questions."""
+    return [p.strip() for p in CLAUSE.split(message) if p and p.strip()]
+
+
+def shopping_request(message: str, labels: dict[str, str]) -> str | None:
+    """What to search for when a message also asks for products ("my order is late; do you sell mats?").
+
+    A plain search clause keeps the whole message ("my jacket leaks, do you have a waterproof one?": the
+    complaint says what "one" is); a clause the planner split ("handoff+search") keeps its second part."""
+    for question, label in labels.items():
+        parts = label.split("+")
+        if parts[-1] in SHOPPING:
+            return message if len(parts) == 1 else SECOND_PART.split(question, maxsplit=1)[-1]
+    return None
 
 
 def suggestion_text(products: Sequence[Product]) -> str:
@@ -142,18 +161,19 @@ def suggestion_text(products: Sequence[Product]) -> str:
 def compose_draft(message: str, parts: Parts) -> str:
     """Acknowledge (apologise for a problem), answer, then offer the next step; ids stay as [ID]."""
     said = [GREETING]
-    complaint, order = bool(COMPLAINT.search(message)), parts.handoff
+    complaint = bool(COMPLAINT.search(message))
+    order = parts.handoff and not (complaint or RETURN.search(message))  # a return has its own offer
     if complaint:
         said.append("I'm really sorry to hear about the problem with your item: that's not the experience we "
                     "want you to have.")
-    if order and not complaint:
+    if order:
         said.append("I'm sorry for the wait. I'm checking your order's status with our orders team right now "
                     "and will update you as soon as I hear back.")
     if parts.declined:
         said.append("I can help with questions about our products and your orders.")
     elif not parts.abstained:
         said.append(parts.answer)
-    elif not (order or complaint):
+    elif not (parts.handoff or complaint):
         said.append(parts.answer or "I'm checking that detail with our product team and will get back to you "
                     "shortly.")
     said += next_step_wording(message, complaint, order)
@@ -169,7 +189,7 @@ def next_step_wording(message: str, complaint: bool, order: bool) -> list[str]:
                      "number and whether you'd prefer a replacement or a refund.")
     elif SIZE.search(message) and re.search(r"\b(too|fit)\b", message, re.I):
         steps.append("If the size isn't right, I'm happy to exchange it for another size at no cost.")
-    if order and not complaint:
+    if order:
         steps.append("If you have your order number handy, please send it over so I can look it up faster.")
     return steps
 

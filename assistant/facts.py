@@ -104,3 +104,9 @@ def format_price(price: float | None, currency: str = "USD") -> str:
         return "price not listed"
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
     return f"{symbol}{price:,.2f}" if symbol else f"{price:,.2f} {currency}"
+
+
+def ended(text: str) -> str:
+    """``text`` as a sentence: its own final '.', '!' or '?' kept, else a full stop added."""
+    text = text.rstrip()
+    return text if text[-1:] in (".", "!", "?") else f"{text}."

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from assistant.answer import tokens
-from assistant.facts import Fact, plain, review_sentences
+from assistant.facts import Fact, ended, plain, review_sentences
 from retrieval.catalog import Product, Review
 
 Encoder = Callable[[list[str]], np.ndarray]
@@ -40,10 +40,6 @@ def representative(facts: Sequence[Fact], encoder: Encoder | None) -> Fact | Non
     return facts[int(np.argmax(similarity.mean(axis=1)))]
 
 
-def _sentence(text: str) -> str:
-    return text if text[-1:] in (".", "!", "?") else f"{text}."
-
-
 def review_summary(product: Product, encoder: Encoder | None = None) -> tuple[str, tuple[Fact, ...]]:
     """The summary text and the review sentences it quotes."""
     name = f"the {plain(product.title)} [{product.id}]"
@@ -65,5 +61,5 @@ def review_summary(product: Product, encoder: Encoder | None = None) -> tuple[st
             parts += [f"No {label} reviews."] if say_none else []
             continue
         facts.append(best)
-        parts.append(f'Most representative {label} review: "{_sentence(best.text)}" [{product.id}]')
+        parts.append(f'Most representative {label} review: "{ended(best.text)}" [{product.id}]')
     return " ".join(parts), tuple(facts)

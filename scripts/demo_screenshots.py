@@ -33,8 +33,19 @@ def send(page: Page, message: str, replies: int) -> None:
     box.press("Enter")
     page.wait_for_function(
         "n => document.querySelectorAll('#sa-chat .sa-text').length >= n", arg=replies, timeout=TIMEOUT_MS)
-    page.locator("#sa-quick button").first.wait_for(timeout=TIMEOUT_MS)
-    page.wait_for_timeout(500)  # the scroll-to-reply script runs on the next animation frame
+    settle(page)
+
+
+def settle(page: Page, quiet_ms: int = 1500) -> None:
+    """Wait until the chat stops changing (replies stream in pieces; some have no quick replies)."""
+    before, waited = None, 0
+    while waited < TIMEOUT_MS:
+        now = page.locator("#sa-chat").inner_text()
+        if now == before:
+            return
+        before = now
+        page.wait_for_timeout(quiet_ms)
+        waited += quiet_ms
 
 
 def shopper(page: Page, url: str, turns: tuple[str, ...], shot: Path) -> None:
@@ -51,19 +62,21 @@ def copilot(page: Page, url: str, shot: Path) -> None:
     page.locator("#sa-customer textarea").press("Control+Enter")
     page.wait_for_function(
         "() => document.querySelector('#sa-customer-copy textarea').value.length > 0", timeout=TIMEOUT_MS)
-    page.wait_for_timeout(500)
+    settle(page)
     page.screenshot(path=str(shot), full_page=True)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:7860", help="the running app")
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"), help="folder for the PNGs")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        shopper(browser.new_page(viewport=DESKTOP), args.url, SHOPPER_TURNS, args.out / "demo-shopper-desktop.png")
+        desktop = browser.new_page(viewport=DESKTOP)
+        shopper(desktop, args.url, SHOPPER_TURNS, args.out / "demo-shopper-desktop.png")
         shopper(browser.new_page(viewport=PHONE), args.url, PHONE_TURNS, args.out / "demo-shopper-phone.png")
         copilot(browser.new_page(viewport=DESKTOP), args.url, args.out / "demo-copilot-desktop.png")
         browser.close()

@@ -224,3 +224,13 @@ def test_model_probability_rises_with_evidence() -> None:
     stronger[0, FEATURES.index("score")] = 0.6
     stronger[0, FEATURES.index("gap_to_best")] = 0.0
     assert model.probabilities(stronger)[0] > model.probabilities(base)[0]
+
+
+def test_a_quoted_sentence_keeps_its_own_final_punctuation() -> None:
+    from assistant.answer import compose
+    from assistant.facts import ended
+
+    said = [ended(t) for t in ("cold!", "Wool", "really?", "done. ")]
+    assert said == ["cold!", "Wool.", "really?", "done."]
+    fact = Fact("WJ07", "Inez Full Zip Jacket", "My go-to jacket in the rain!", "review")
+    assert compose([fact]).endswith("in the rain! [WJ07]")

@@ -238,6 +238,29 @@ def test_copilot_order_question_escalates_without_products(assistant: Assistant)
     assert "orders team" in draft.draft
 
 
+def test_copilot_complaint_with_a_product_request_gets_both(assistant: Assistant) -> None:
+    draft = assistant.draft(
+        "The jacket I bought last week leaks in the rain. Do you have a waterproof jacket under $80?")
+    text = draft.customer_copy
+    order = [text.index(words) for words in ("really sorry", "options I'd suggest", "return or an exchange")]
+    assert order == sorted(order)
+    assert draft.cards and all(card.price <= 80 for card in draft.cards)
+    assert "Log a product-quality report and offer a return or exchange" in draft.next_actions
+
+
+def test_copilot_order_statement_beside_a_product_question(assistant: Assistant) -> None:
+    draft = assistant.draft("My delivery is late. Meanwhile can you show me some hoodies?")
+    assert "orders team" in draft.draft and draft.cards
+    assert draft.next_actions[0] == ESCALATE
+
+
+def test_copilot_return_request_is_not_an_order_delay(assistant: Assistant) -> None:
+    draft = assistant.draft("I want to return the jacket, it's too big")
+    assert "return or an exchange" in draft.draft
+    assert "orders team" not in draft.draft and "product team" not in draft.draft
+    assert "Offer size exchange" in draft.next_actions
+
+
 def test_only_colour_preferences_are_taken_out_of_the_search_text(
     assistant: Assistant, fake_searcher: FakeSearcher
 ) -> None:

@@ -62,7 +62,8 @@ def test_the_bench_runs_end_to_end_with_the_default_settings(tmp_path: Path) -> 
     """Default settings index photos; the bench's synthetic text catalog must not look for them."""
     from evals.bench.run import run_bench
 
-    options = BenchOptions(sizes=(250,), queries=2, index_sample=40, out=tmp_path / "out", work=tmp_path / "work")
+    options = BenchOptions(sizes=(250,), queries=2, index_sample=40, out=tmp_path / "out",
+                           work=tmp_path / "work")
     report = run_bench(options, Settings(data_dir=tmp_path / "data"))
     assert report["indexing"]["products"] == 40 and report["indexing"]["index_per_s"] > 0
     assert [row["products"] for row in report["sizes"]] == [250]
