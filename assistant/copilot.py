@@ -87,7 +87,7 @@ class Copilot:
         return CopilotDraft(
             draft=agent_copy(text, cited),
             cited_ids=cited,
-            citations=tuple(Citation(f.product_id, f.text, f.source) for f in facts),
+            citations=citations(facts, shown),
             cards=tuple(self._card(p) for p in shown),
             next_actions=next_actions(message, shown, parts.abstained, parts.handoff),
             customer_copy=customer_copy(text, names),
@@ -131,6 +131,15 @@ def questions(message: str) -> list[str]:
     """The questions in a customer's message (each answered on its own), or the whole message."""
     asked = [p for p in sentences(message) if p.endswith("?")]
     return asked or [message]
+
+
+def citations(facts: Sequence[Any], shown: Sequence[Product]) -> tuple[Citation, ...]:
+    """The agent's footnotes: the quoted facts, then each suggested product's price (the draft quotes it)."""
+    quoted = tuple(Citation(f.product_id, f.text, f.source) for f in facts)
+    cited = {c.product_id for c in quoted}
+    priced = tuple(Citation(p.id, f"Price: {format_price(p.price, p.currency)}", "price")
+                   for p in shown if p.id not in cited)
+    return quoted + priced
 
 
 def sentences(message: str) -> list[str]:

@@ -245,6 +245,8 @@ def test_copilot_complaint_with_a_product_request_gets_both(assistant: Assistant
     order = [text.index(words) for words in ("really sorry", "options I'd suggest", "return or an exchange")]
     assert order == sorted(order)
     assert draft.cards and all(card.price <= 80 for card in draft.cards)
+    assert [c.product_id for c in draft.citations] == [card.product_id for card in draft.cards]
+    assert draft.citations[0].text == f"Price: ${draft.cards[0].price:.2f}"  # footnote [1] backs the price
     assert "Log a product-quality report and offer a return or exchange" in draft.next_actions
 
 
