@@ -79,6 +79,21 @@ def test_need_ranks_and_explains_attribute_and_description_evidence() -> None:
     assert index.match("jacket") == {}  # no need stated: no signal
 
 
+def test_a_query_reads_only_the_products_that_may_meet_the_need(monkeypatch: pytest.MonkeyPatch) -> None:
+    import retrieval.needs as needs
+
+    filler = [Product(id=f"F{i}", title=f"Plain Tee {i}", categories=["Men/Tees"],
+                      attributes={"climate": "Indoor"}, description="Soft cotton.") for i in range(3000)]
+    index = NeedIndex.build(PRODUCTS + filler, fake_embed)
+    read: list[str] = []
+    real_has = needs._has
+    monkeypatch.setattr(needs, "_has", lambda p, phrase: read.append(p.id) or real_has(p, phrase))
+    assert index.ranked("waterproof jacket") == ["J1", "J3"]
+    assert set(read) <= {"J1"}  # only the holders of 'Rainy' are checked; J3 is found by its description
+    assert [m.reason for m in index.reasons("waterproof jacket", "J1")] == ["waterproof — Climate: Rainy"]
+    assert index.reasons("waterproof jacket", "F7") == []
+
+
 @pytest.mark.slow
 def test_rain_shell_is_not_last_for_waterproof_women_jacket(demo_searcher) -> None:
     text, filters = parse_query(
