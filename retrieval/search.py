@@ -64,6 +64,10 @@ class Scope:
     mask: Any | None
     where: Where | None
 
+    def passing(self) -> int:
+        """How many products the filters let through."""
+        return len(self.view.ids) if self.mask is None else int(self.mask.sum())
+
     def share(self) -> float:
         """The fraction of the catalog the filters let through."""
         total = len(self.view.ids)
@@ -134,6 +138,7 @@ class Searcher:
         settings = store.settings
         self.where_below = settings.filter_where_below
         self.max_overfetch = settings.filter_max_overfetch
+        self.exact_below = settings.filter_exact_below
 
     @property
     def photo_search_available(self) -> bool:
@@ -174,7 +179,7 @@ class Searcher:
 
     def _text_lists(self, text: str, n: int, scope: Scope) -> dict[str, list[str]]:
         vector = self.store.text_embedder.embed([text])[0]
-        lists = {"text": self._nearest(self._texts, [vector], n, scope)}
+        lists = {"text": self._nearest_text(vector, n, scope)}
         lists["lexical"] = [pid for pid, _ in scope.view.lexical.rank(text, n, scope.mask)]
         lists |= need_lists(self.store, text, lambda pid: scope.view.allows(scope.mask, pid))
         embedder = self.store.image_embedder
@@ -190,6 +195,14 @@ class Searcher:
         matcher = photo_matcher(self.store)
         ranked = matcher.rank(matcher.describe(image_path), n, scope.where, drop)
         return scope.keep([m.product_id for m in ranked])
+
+    def _nearest_text(self, vector: Sequence[float], n: int, scope: Scope) -> list[str]:
+        """Under a filter few products pass, an exact search over just those (the view's vectors);
+        otherwise the vector index (:meth:`_nearest`)."""
+        view = scope.view
+        if scope.mask is not None and view.vectors is not None and scope.passing() <= self.exact_below:
+            return [pid for pid, _ in view.exact_nearest(vector, n, scope.mask)]
+        return self._nearest(self._texts, [vector], n, scope)
 
     def _nearest(self, query: NearestFn, vectors: Sequence[Sequence[float]], n: int,
                  scope: Scope) -> list[str]:

@@ -26,7 +26,7 @@ from retrieval.results import Filters
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 2000
-VIEW_FORMAT = 1
+VIEW_FORMAT = 2  # 2: unit text vectors saved beside the columns (exact search under rare filters)
 FLAG_PREFIXES = ("color_", "size_", "cat_")
 KEEP_VIEWS = 2
 
@@ -114,6 +114,7 @@ class StoreView:
     categories: tuple[str, ...]
     columns: Columns
     lexical: LexicalIndex
+    vectors: Any = None  # unit text vectors in document order (float32, memory-mapped once saved)
 
     @cached_property
     def position(self) -> dict[str, int]:
@@ -122,6 +123,18 @@ class StoreView:
     def mask(self, filters: Filters, exclude_ids: Sequence[str] = ()) -> Any | None:
         exclude = [self.position[i] for i in exclude_ids if i in self.position]
         return self.columns.mask(filters, exclude)
+
+    def exact_nearest(self, vector: Sequence[float], n: int, mask: Any) -> list[tuple[str, float]]:
+        """The ``n`` products passing ``mask`` most similar to ``vector`` (cosine), by brute force over
+        only those rows: exact, and cheap when a filter lets few products through."""
+        np = _np()
+        rows = np.flatnonzero(mask)
+        if not len(rows):
+            return []
+        query = np.asarray(vector, dtype=np.float32)
+        sims = np.asarray(self.vectors[rows]) @ (query / (np.linalg.norm(query) + 1e-12))
+        top = np.argsort(-sims)[:n] if len(rows) > n else np.argsort(-sims)
+        return [(self.ids[rows[i]], float(sims[i])) for i in top]
 
     def allows(self, mask: Any | None, product_id: str) -> bool:
         """Whether a product is in this view and passes ``mask``."""
@@ -145,18 +158,31 @@ def build_view(collection: Any, prefix: str, generation: str) -> StoreView:
     ids: list[str] = []
     docs: list[str] = []
     metas: list[dict[str, Any]] = []
+    vectors: list[Any] = []
     seen: set[str] = set()
-    for got in read_pages(collection, ["documents", "metadatas"]):
-        for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+    for got in read_pages(collection, ["documents", "metadatas", "embeddings"]):
+        embeddings = got.get("embeddings")
+        rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        for k, (pid, doc, meta) in enumerate(rows):
             if pid not in seen:  # a concurrent writer can shift offsets between pages
                 seen.add(pid)
                 ids.append(pid)
                 docs.append(doc or "")
                 metas.append(meta or {})
+                vectors.append(embeddings[k] if embeddings is not None else None)
     colors, categories = _vocabulary(metas)
     lexical = LexicalIndex.build(generation, ids, docs)
     return StoreView(prefix, generation, tuple(ids), colors, categories,
-                     Columns.from_metadatas(metas), lexical)
+                     Columns.from_metadatas(metas), lexical, _unit_rows(vectors))
+
+
+def _unit_rows(vectors: Sequence[Any]) -> Any:
+    """The vectors as unit float32 rows, or None when any is missing (the search then asks Chroma)."""
+    np = _np()
+    if not vectors or any(v is None for v in vectors):
+        return None
+    matrix = np.asarray(vectors, dtype=np.float32)
+    return matrix / (np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-12)
 
 
 def _vocabulary(metas: Sequence[dict[str, Any]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -179,6 +205,8 @@ def save_view(view: StoreView, folder: Path) -> None:
         (tmp / "view.json").write_text(json.dumps(info), encoding="utf-8")
         view.columns.save(tmp / "columns.npz")
         view.lexical.save(tmp / "bm25")
+        if view.vectors is not None:
+            _np().save(tmp / "vectors.npy", view.vectors)
         os.replace(tmp, folder)
     except OSError as e:  # another process saved the same generation first: theirs is as good
         log.info("view %s not saved: %s", folder, e)
@@ -194,8 +222,10 @@ def load_view(folder: Path) -> StoreView | None:
         if info.get("format") != VIEW_FORMAT:
             return None
         lexical = LexicalIndex.load(info["generation"], info["ids"], folder / "bm25")
+        vectors = folder / "vectors.npy"
+        matrix = _np().load(vectors, mmap_mode="r") if vectors.exists() else None
         return StoreView(info["prefix"], info["generation"], tuple(info["ids"]), tuple(info["colors"]),
-                         tuple(info["categories"]), Columns.load(folder / "columns.npz"), lexical)
+                         tuple(info["categories"]), Columns.load(folder / "columns.npz"), lexical, matrix)
     except (OSError, ValueError, KeyError) as e:
         log.info("no usable view in %s (%s)", folder, e)
         return None

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     filter_where_below: float = Field(
         0.02, ge=0, le=1, description="Filters passing a smaller share of products use Chroma `where`.")
     filter_max_overfetch: int = Field(2000, ge=1, description="Most dense neighbours fetched to filter.")
+    filter_exact_below: int = Field(
+        20_000, ge=0, description="Filters passing at most this many products search them exactly "
+        "(brute force over the saved vectors) instead of the vector index; 0 turns it off.")
 
     # --- speech ----------------------------------------------------------------------------
     asr_backend: AsrBackend = "faster-whisper"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from retrieval.filters import filter_metadata, matches, where_clause
@@ -174,12 +175,27 @@ def test_column_masks_agree_with_where_clauses(demo_store_fake, filters: Filters
 
 
 @pytest.mark.parametrize("filters", FILTERS)
-def test_overfetch_and_chroma_where_give_the_same_results(demo_store_fake, filters: Filters) -> None:
+def test_overfetch_chroma_where_and_exact_give_the_same_results(demo_store_fake, filters: Filters) -> None:
     store = demo_store_fake
-    masked = Searcher(store, 60)
-    masked.where_below = 0.0
-    chroma = Searcher(store, 60)
-    chroma.where_below = 1.01
+    masked, chroma, exact = Searcher(store, 60), Searcher(store, 60), Searcher(store, 60)
+    masked.where_below, masked.exact_below = 0.0, 0
+    chroma.where_below, chroma.exact_below = 1.01, 0
+    assert exact.exact_below >= len(store.view().ids)  # the default: a small catalog is searched exactly
     request = SearchRequest("jacket for the rain", filters=filters, top_k=10)
-    ids = [[h.product.id for h in s.search(request).hits] for s in (masked, chroma)]
-    assert ids[0] == ids[1] and ids[0]
+    ids = [[h.product.id for h in s.search(request).hits] for s in (masked, chroma, exact)]
+    assert ids[0] == ids[1] == ids[2] and ids[0]
+
+
+def test_a_saved_view_keeps_unit_vectors_for_exact_search(demo_store_fake, settings: Settings) -> None:
+    from retrieval.view import load_view, save_view
+
+    view = demo_store_fake.view()
+    assert view.vectors.shape == (len(view.ids), len(demo_store_fake.text_embedder.embed(["x"])[0]))
+    save_view(view, settings.data_dir / "saved-view")
+    loaded = load_view(settings.data_dir / "saved-view")
+    assert np.allclose(np.linalg.norm(loaded.vectors, axis=1), 1.0, atol=1e-5)
+    mask = view.mask(Filters(max_price=30.0))
+    row = int(np.flatnonzero(mask)[0])
+    assert loaded.exact_nearest(loaded.vectors[row], 3, mask)[0][0] == view.ids[row]  # itself first
+    found = loaded.exact_nearest(loaded.vectors[row], 500, mask)
+    assert len(found) == int(mask.sum()) and all(mask[view.position[pid]] for pid, _ in found)
