@@ -7,10 +7,14 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from retrieval.results import SearchRequest, SearchResponse
 from shopassist.errors import IndexNotReadyError, InputError
-from shopassist.settings import get_settings
+from shopassist.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from retrieval.index import IndexEngine
 
 JSON_PRODUCT_FIELDS = {"id", "title", "price", "currency", "categories", "url"}
 
@@ -26,6 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     index.add_argument("--allow-outside-images", action="store_true",
                        help="accept photo paths outside the image folder (../, absolute, symlinks)")
     index.add_argument("--quiet", action="store_true", help="no progress bar")
+    index.add_argument("--engine", choices=("plain", "ray"), default="plain",
+                       help="plain: embed in this process; ray: embed on local Ray Data workers (one per "
+                       "core, or per GPU), same result (needs `pip install 'shopassist[ray]'`)")
+    index.add_argument("--workers", type=int, default=0, metavar="N",
+                       help="Ray embedding workers (default: one per core, or one per GPU)")
     index.set_defaults(func=run_index)
 
     search = sub.add_parser("search", help="hybrid search: text, a photo, or both",
@@ -67,7 +76,7 @@ def run_index(args: argparse.Namespace) -> int:
         if warning:
             print(f"warning: {warning}", file=sys.stderr)
         summary = store.index_catalog(catalog, progress=not args.quiet, image_root=args.images,
-                                      prune=args.prune, reset=args.reset)
+                                      prune=args.prune, reset=args.reset, engine=_engine(args, settings))
     except (httpx.HTTPError, ConnectionError) as e:
         raise _server_down(settings, e) from e
     removed = f"  removed: {summary.removed}" if args.prune else ""
@@ -77,6 +86,17 @@ def run_index(args: argparse.Namespace) -> int:
         print(f"  line {problem.line}: {problem.product_id or '(no id)'}: {problem.reason}")
     print(f"store: {settings.chroma_url or settings.chroma_path} ({store.count()} products)")
     return 0
+
+
+def _engine(args: argparse.Namespace, settings: Settings) -> IndexEngine | None:
+    """The engine ``--engine`` names (None = the plain in-process indexer)."""
+    if args.engine != "ray":
+        return None
+    if args.workers < 0:
+        raise InputError("--workers must be 0 (one per core or GPU) or more.")
+    from retrieval.ray_engine import ray_engine
+
+    return ray_engine(settings, args.workers)
 
 
 def run_search(args: argparse.Namespace) -> int:

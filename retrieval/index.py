@@ -14,7 +14,6 @@ collections and flips the manifest when done, so readers never see a half-built 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
@@ -22,13 +21,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
+from retrieval.batches import EmbeddedBatch, PendingRows, embed_batch, row_hash
 from retrieval.catalog import Product
-from retrieval.colors import COLOR_FEATURE, hsv_histogram
-from retrieval.embed import ImageEmbedder, TextEmbedder, load_image, load_image_embedder, load_text_embedder
-from retrieval.filters import Where, filter_metadata
+from retrieval.colors import COLOR_FEATURE
+from retrieval.embed import ImageEmbedder, TextEmbedder, load_image_embedder, load_text_embedder
+from retrieval.filters import Where
 from retrieval.ingest import CatalogRow, IndexSummary, RowProblem, image_policy, scan_catalog
 from retrieval.manifest import EMPTY_GENERATION, KEEP_RETIRED, ManifestStore, new_prefix, writer_lock
 from retrieval.view import StoreView, build_view, load_view, read_pages, save_view
@@ -39,6 +39,14 @@ __all__ = ["IndexSummary", "ProductStore", "RowProblem", "Snapshot", "open_store
 
 log = logging.getLogger(__name__)
 BatchCallback = Callable[[int, int], None]
+
+
+class IndexEngine(Protocol):
+    """Embeds and writes validated rows into a store (the plain loop, or e.g. Ray Data workers)."""
+
+    def index_rows(self, store: ProductStore, rows: Sequence[CatalogRow], image_root: Path,
+                   progress: bool, on_batch: BatchCallback | None) -> IndexSummary: ...
+
 RECORD_CACHE_SIZE = 4096
 _MODEL_LOCK = threading.RLock()
 
@@ -92,17 +100,6 @@ def _client(settings: Settings) -> Any:
         raise ConfigError(f"Cannot reach the Chroma server at {settings.chroma_url}: check "
                           "SHOPASSIST_CHROMA_URL and that the server is running.") from e
     return client
-
-
-def _row_hash(product: Product, image_root: Path, image_model: str | None) -> str:
-    payload = f"{product.content_hash()}|{image_root}|{image_model or ''}"
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
-
-
-def _photos(product: Product) -> list[tuple[str, str | None]]:
-    """Each distinct photo of a product with the colour it shows (None when not a colour variant)."""
-    colors = {rel: color for color, rel in product.color_images.items()}
-    return [(rel, colors.get(rel)) for rel in product.all_images]
 
 
 class ProductStore:
@@ -254,18 +251,19 @@ class ProductStore:
     # --- indexing ------------------------------------------------------------------------
     def index_catalog(self, path: Path | str, progress: bool = True, image_root: Path | None = None,
                       on_batch: BatchCallback | None = None, prune: bool = False,
-                      reset: bool = False) -> IndexSummary:
+                      reset: bool = False, engine: IndexEngine | None = None) -> IndexSummary:
         """Upsert every valid row of the catalog; unchanged rows are skipped by content hash.
 
         With ``prune``, products that are no longer in the catalog are deleted afterwards; a product
         whose row is present but invalid this time keeps its stored version. With ``reset``, the
         catalog is built into new collections that replace the live ones only once complete.
+        ``engine`` embeds and writes the rows (default: this process, batch by batch).
         """
         with writer_lock(self.settings):
             self.sync()
             self._building = new_prefix(self.settings.collection) if reset else None
             try:
-                summary = self._index_file(Path(path), image_root, progress, on_batch, prune)
+                summary = self._index_file(Path(path), image_root, progress, on_batch, prune, engine)
                 catalog = str(Path(path).resolve())
                 self._flip(self._building, catalog) if reset else self._commit(catalog=catalog)
             except BaseException:
@@ -280,9 +278,11 @@ class ProductStore:
         return summary
 
     def _index_file(self, path: Path, image_root: Path | None, progress: bool,
-                    on_batch: BatchCallback | None, prune: bool) -> IndexSummary:
+                    on_batch: BatchCallback | None, prune: bool, engine: IndexEngine | None) -> IndexSummary:
         scan = scan_catalog(path, image_root, image_policy(self.settings))
-        summary = self._index_rows(scan.rows, scan.image_root, progress, on_batch)
+        rows, root = scan.rows, scan.image_root
+        summary = engine.index_rows(self, rows, root, progress, on_batch) if engine else \
+            self._index_rows(rows, root, progress, on_batch)
         keep = {r.product.id for r in scan.rows} | {p.product_id for p in scan.problems if p.product_id}
         removed = self._remove_except(keep) if prune else 0
         return IndexSummary(summary.indexed, summary.updated, summary.unchanged, list(scan.problems), removed)
@@ -340,43 +340,38 @@ class ProductStore:
         return IndexSummary(**counts)
 
     def _index_batch(self, batch: Sequence[CatalogRow], image_root: Path) -> dict[str, int]:
+        pending = self.pending(batch, image_root)
+        if pending.products:
+            self.write_batch(embed_batch(pending.products, image_root, pending.hashes, self.text_embedder,
+                                         self.image_embedder))
+        return pending.counts()
+
+    def pending(self, rows: Sequence[CatalogRow], image_root: Path) -> PendingRows:
+        """The rows whose stored content hash differs (new, changed, or not finished by a killed run)."""
         image_model = self.image_embedder.name if self.image_embedder else None
-        hashes = {r.product.id: _row_hash(r.product, image_root, image_model) for r in batch}
-        stored = self.texts.get(ids=list(hashes), include=["metadatas"])
-        old = {i: (m or {}).get("hash") for i, m in zip(stored["ids"], stored["metadatas"], strict=True)}
-        todo = [r.product for r in batch if old.get(r.product.id) != hashes[r.product.id]]
-        if todo:
-            self._write_images(todo, image_root, hashes)
-            self._write_texts(todo, image_root, hashes)
+        hashes = {r.product.id: row_hash(r.product, image_root, image_model) for r in rows}
+        old: dict[str, Any] = {}
+        ids, page = list(hashes), self.settings.embed_batch_size * 32  # bounded `get` (SQL variables)
+        for start in range(0, len(ids), page):
+            stored = self.texts.get(ids=ids[start : start + page], include=["metadatas"])
+            old |= {i: (m or {}).get("hash") for i, m in zip(stored["ids"], stored["metadatas"], strict=True)}
+        todo = tuple(r.product for r in rows if old.get(r.product.id) != hashes[r.product.id])
         updated = sum(1 for p in todo if p.id in old)
-        return {"indexed": len(todo) - updated, "updated": updated, "unchanged": len(batch) - len(todo)}
+        return PendingRows(todo, hashes, updated, len(rows) - len(todo))
 
-    def _write_images(self, products: Sequence[Product], image_root: Path, hashes: dict[str, str]) -> None:
-        images, embedder = self.images, self.image_embedder
-        if images is None or embedder is None:
-            return
-        gone = {"product_id": {"$in": [p.id for p in products]}}
-        images.delete(where=gone)
-        self.colors.delete(where=gone)
-        ids, paths, metas = [], [], []
-        for product in products:
-            for n, (rel, color) in enumerate(_photos(product)):
-                ids.append(f"{product.id}#{n}")
-                paths.append(str(image_root / rel))
-                extra = {"image": rel, "hash": hashes[product.id]} | ({"color": color} if color else {})
-                metas.append(filter_metadata(product) | extra)
-        if ids:
-            vectors, histograms = _photo_features(embedder, paths)
-            images.upsert(ids=ids, embeddings=vectors, metadatas=metas)
-            self.colors.upsert(ids=ids, embeddings=histograms, metadatas=metas)
-
-    def _write_texts(self, products: Sequence[Product], image_root: Path, hashes: dict[str, str]) -> None:
-        docs = [p.text_for_embedding() for p in products]
-        metas = [filter_metadata(p) | {"product": p.model_dump_json(), "title": p.title,
-                                       "image_root": str(image_root), "hash": hashes[p.id]}
-                 for p in products]
-        self.texts.upsert(ids=[p.id for p in products], embeddings=self.text_embedder.embed(docs),
-                          documents=docs, metadatas=metas)
+    def write_batch(self, batch: EmbeddedBatch) -> None:
+        """Upsert an embedded batch: photos first, the text record (which carries the hash) last."""
+        if self.image_embedder is not None:
+            gone = {"product_id": {"$in": list(batch.product_ids)}}
+            images, colors = self.images, self.colors
+            images.delete(where=gone)
+            colors.delete(where=gone)
+            if batch.photo_ids:
+                ids, metas = list(batch.photo_ids), list(batch.photo_metadatas)
+                images.upsert(ids=ids, embeddings=list(batch.photo_vectors), metadatas=metas)
+                colors.upsert(ids=ids, embeddings=list(batch.histograms), metadatas=metas)
+        self.texts.upsert(ids=list(batch.product_ids), embeddings=list(batch.text_vectors),
+                          documents=list(batch.documents), metadatas=list(batch.text_metadatas))
 
     # --- reading -------------------------------------------------------------------------
     def count(self) -> int:
@@ -547,14 +542,6 @@ class _EmptyCollection:
 
     def get(self, **_: Any) -> dict[str, list]:
         return {"ids": [], "documents": [], "metadatas": []}
-
-
-def _photo_features(embedder: ImageEmbedder, paths: Sequence[str]) -> tuple[list[Any], list[Any]]:
-    """Model vectors and colour histograms of the photos, each file decoded once when the model allows."""
-    images = [load_image(p) for p in paths]
-    embed_pil = getattr(embedder, "embed_pil", None)
-    vectors = embed_pil(images) if embed_pil else embedder.embed_images(paths)
-    return vectors, [hsv_histogram(im) for im in images]
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:
