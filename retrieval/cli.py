@@ -70,13 +70,14 @@ def run_index(args: argparse.Namespace) -> int:
     if args.allow_outside_images:
         settings = settings.model_copy(update={"allow_outside_images": True})
     catalog = args.catalog or settings.catalog
+    engine = _engine(args, settings)  # a missing engine fails before anything is opened
     try:
         store = open_store(settings)
         warning = None if args.reset or args.prune else store.catalog_warning(catalog)
         if warning:
             print(f"warning: {warning}", file=sys.stderr)
         summary = store.index_catalog(catalog, progress=not args.quiet, image_root=args.images,
-                                      prune=args.prune, reset=args.reset, engine=_engine(args, settings))
+                                      prune=args.prune, reset=args.reset, engine=engine)
     except (httpx.HTTPError, ConnectionError) as e:
         raise _server_down(settings, e) from e
     removed = f"  removed: {summary.removed}" if args.prune else ""
