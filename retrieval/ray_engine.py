@@ -20,6 +20,7 @@ import logging
 import math
 import os
 import pickle
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -129,10 +130,13 @@ class RayEngine:
         items = [{"product": p.model_dump_json(), "hash": pending.hashes[p.id]} for p in pending.products]
         blocks = math.ceil(len(items) / options.batch_size)
         workers = min(options.workers or self._cpus(), blocks)
-        dataset = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
-            EmbedWorker, fn_constructor_kwargs={"settings": self.settings, "image_root": str(image_root)},
-            batch_size=options.batch_size, compute=ray.data.ActorPoolStrategy(size=workers),
-            num_cpus=0 if options.gpus_per_worker else 1, num_gpus=options.gpus_per_worker or None)
+        with warnings.catch_warnings():  # Ray 2.60 has no named parameter for max_restarts yet
+            warnings.filterwarnings("ignore", message="`ray_remote_args` is deprecated")
+            dataset = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
+                EmbedWorker, fn_constructor_kwargs={"settings": self.settings, "image_root": str(image_root)},
+                batch_size=options.batch_size, compute=ray.data.ActorPoolStrategy(size=workers),
+                num_cpus=0 if options.gpus_per_worker else 1, num_gpus=options.gpus_per_worker or None,
+                max_restarts=0)  # a dead worker fails the run (a re-run resumes), no endless restarts
         try:
             for row in dataset.iter_rows():
                 yield pickle.loads(row["embedded"])  # our own workers' output, same run
