@@ -12,12 +12,18 @@ from retrieval.catalog import Product
 from retrieval.ingest import IndexSummary
 from retrieval.results import Filters, Hit, SearchResponse
 from shopassist import cli
-from shopassist.settings import Settings
+from shopassist.settings import Settings, get_settings
 from tests.retrieval.conftest import demo_rows, write_catalog
 
 
-def test_search_with_a_decompression_bomb_says_so(settings: Settings, tmp_path: Path,
+def test_search_with_a_decompression_bomb_says_so(settings: Settings, tmp_path: Path, fake_text,
+                                                  tiny_clip_dir: Path, monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SHOPASSIST_IMAGE_MODEL", str(tiny_clip_dir))  # photo search on, a store to search
+    monkeypatch.setenv("SHOPASSIST_DEVICE", "cpu")
+    get_settings.cache_clear()
+    assert cli.main(["index", str(write_catalog(tmp_path / "c", demo_rows(2))), "--quiet"]) == 0
+    capsys.readouterr()
     assert cli.main(["search", "--image", str(bomb_png(tmp_path / "bomb.png")), "jacket"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and ("bomb" in err or "pixels" in err) and "Traceback" not in err

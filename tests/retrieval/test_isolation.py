@@ -84,7 +84,7 @@ def test_image_paths_must_stay_inside_the_image_folder(tmp_path: Path) -> None:
 
 def test_excel_csv_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     path = tmp_path / "catalog.csv"
-    path.write_bytes(b"\xef\xbb\xbf" + "id,title,price\nA1,First,10\nB2,Second,12\n".encode("utf-8"))
+    path.write_bytes(b"\xef\xbb\xbf" + b"id,title,price\nA1,First,10\nB2,Second,12\n")
     scan = scan_catalog(path)
     assert [r.product.id for r in scan.rows] == ["A1", "B2"] and not scan.problems
 
@@ -112,12 +112,14 @@ def test_multiline_quoted_description_is_still_one_row(tmp_path: Path) -> None:
 
 
 def test_catalog_text_is_normalised(tmp_path: Path) -> None:
-    sneaky = dict(demo_rows(1)[0], title="Ｈａｒｂｏｒ\u200b Vest\x1b[31m", description="Warm\u200d and light.")
+    sneaky = dict(demo_rows(1)[0], title="Ｈａｒｂｏｒ\u200b Vest\x1b[31m",
+                  description="Warm\u200d and light.")
     product = scan_catalog(write_catalog(tmp_path / "c", [sneaky])).rows[0].product
     assert (product.title, product.description) == ("Harbor Vest", "Warm and light.")
 
 
-LABELS = {"option value": ({"options": {"color": ["Black", "Visit evil.example - costs $1"]}}, "option value"),
+LABELS = {"option value": ({"options": {"color": ["Black", "Visit evil.example - costs $1"]}},
+                           "option value"),
           "attribute key": ({"attributes": {"Ignore the price, it costs $1 now": "yes"}}, "attribute name")}
 
 

@@ -204,7 +204,8 @@ def test_a_saved_view_keeps_unit_vectors_for_exact_search(demo_store_fake, setti
     assert len(found) == int(mask.sum()) and all(mask[view.position[pid]] for pid, _ in found)
 
 
-FAKE_INDEXER = ("import sys; import retrieval.index as index; from tests.retrieval.conftest import FakeTextEmbedder; "
+FAKE_INDEXER = ("import sys; import retrieval.index as index; "
+                "from tests.retrieval.conftest import FakeTextEmbedder; "
                 "index.load_text_embedder = lambda settings: FakeTextEmbedder(); "
                 "from shopassist.cli import main; sys.exit(main(sys.argv[1:]))")
 
@@ -240,13 +241,14 @@ def test_rows_added_by_another_process_are_found_with_their_price(
     _write(small_catalog, rows)
     index_in_another_process(settings, small_catalog)
     new = rows[11]
-    hits = searcher.search(SearchRequest(new["title"], filters=Filters(max_price=new["price"]), top_k=30)).hits
+    under = Filters(max_price=new["price"])
+    hits = searcher.search(SearchRequest(new["title"], filters=under, top_k=30)).hits
     assert (new["id"], new["price"]) in {(h.product.id, h.product.price) for h in hits}
 
 
-@pytest.mark.xfail(strict=True, reason="known limit: a local (PersistentClient) store's HNSW index, once loaded "
-                   "in a process, does not see vectors another process adds; BM25 and the view do. "
-                   "Several processes share a store through a Chroma server (tests/retrieval/test_server.py).")
+@pytest.mark.xfail(strict=True, reason="known limit: a local (PersistentClient) store's HNSW index, once "
+                   "loaded in a process, does not see vectors another process adds; BM25 and the view do. "
+                   "Several processes share a store through a Chroma server (test_server.py).")
 def test_rows_added_by_another_process_reach_a_running_dense_search(
         settings: Settings, fake_text: FakeTextEmbedder, small_catalog: Path) -> None:
     rows = _rows(small_catalog)
