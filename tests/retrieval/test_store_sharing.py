@@ -19,7 +19,7 @@ from retrieval.search import Searcher
 from retrieval.view import Columns, read_pages
 from shopassist.cli import main
 from shopassist.errors import StoreBusyError
-from shopassist.settings import DEMO_CATALOG, PROJECT_ROOT, Settings
+from shopassist.settings import DEMO_CATALOG, PROJECT_ROOT, Settings, get_settings
 from tests.retrieval.conftest import FakeTextEmbedder, demo_rows, write_catalog
 
 FILTERS = [Filters(max_price=40.0), Filters(min_price=60.0, max_price=80.0), Filters(colors=("Blue",)),
@@ -96,6 +96,34 @@ def test_reset_builds_aside_and_swaps_when_complete(settings: Settings, fake_tex
     assert len(seen_during) == 3 and all(seen == old_ids for seen in seen_during)
     assert {h.product.id for h in searcher.search(SearchRequest("shirt", top_k=30)).hits} == new_ids
     assert writer.count() == searcher.store.count() == 8
+
+
+def test_a_cli_reset_swaps_in_the_new_catalog_only_when_complete(
+        settings: Settings, fake_text: FakeTextEmbedder, small_catalog: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """Issue 9, Why 1: `index --reset` deleted the live collections first, so a running searcher answered
+    from an empty, then half-built store until the run ended."""
+    other = write_catalog(tmp_path / "other", demo_rows(20)[12:])
+    assert main(["index", str(small_catalog), "--quiet"]) == 0
+    searcher = Searcher(open_store(settings), settings.rrf_k)
+    old_ids = {r["id"] for r in _rows(small_catalog)}
+    seen_during: list[set[str]] = []
+    embed, querying = fake_text.embed, []
+
+    def embed_then_query(texts: list[str]) -> list[list[float]]:
+        if not querying:  # a batch of the indexer: a shopper asks meanwhile
+            querying.append(True)
+            seen_during.append({h.product.id for h in searcher.search(SearchRequest("shirt", top_k=30)).hits})
+            querying.clear()
+        return embed(texts)
+
+    monkeypatch.setattr(fake_text, "embed", embed_then_query)
+    monkeypatch.setenv("SHOPASSIST_EMBED_BATCH_SIZE", "3")
+    get_settings.cache_clear()
+    assert main(["index", str(other), "--quiet", "--reset"]) == 0, capsys.readouterr().err
+    assert seen_during and all(seen == old_ids for seen in seen_during), seen_during
+    assert {h.product.id for h in searcher.search(SearchRequest("shirt", top_k=30)).hits} == {
+        r["id"] for r in _rows(other)}
 
 
 def test_interrupted_reset_leaves_the_live_store_alone(settings: Settings, fake_text: FakeTextEmbedder,
@@ -229,6 +257,19 @@ def test_a_reset_by_another_process_is_seen_by_a_running_searcher(
     index_in_another_process(settings, other, "--reset")
     after = searcher.search(SearchRequest("shirt", top_k=30))
     assert {h.product.id for h in after.hits} == {r["id"] for r in _rows(other)}
+
+
+def test_a_prune_by_another_process_is_seen_by_a_running_searcher(
+        settings: Settings, fake_text: FakeTextEmbedder, small_catalog: Path) -> None:
+    """Issue 9, Why 1: `index --prune` beside a running `serve` made its queries fail ("Error finding id")."""
+    rows = _rows(small_catalog)
+    index_in_another_process(settings, small_catalog)
+    searcher = Searcher(open_store(settings), settings.rrf_k)
+    assert len(searcher.search(SearchRequest("shirt", top_k=30)).hits) == 12
+    _write(small_catalog, rows[:6])
+    index_in_another_process(settings, small_catalog, "--prune")
+    hits = searcher.search(SearchRequest(rows[11]["title"], top_k=30)).hits
+    assert {h.product.id for h in hits} == {r["id"] for r in rows[:6]}
 
 
 def test_rows_added_by_another_process_are_found_with_their_price(

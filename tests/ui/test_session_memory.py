@@ -46,6 +46,32 @@ def test_memory_is_flat_over_a_thousand_sessions(settings) -> None:
     assert per_session < 2_000, f"{per_session:.0f} bytes kept per finished session"
 
 
+def test_every_session_state_of_the_app_expires(settings) -> None:
+    """Issue 9, Why 5: every browser session's state was kept for the life of the server."""
+    import gradio as gr
+
+    from tests.ui.conftest import FakeAssistant, FakeTranscriber
+    from ui.app import build_app
+
+    demo = build_app(FakeAssistant(load_products()[:5]), FakeTranscriber("hoodie"), settings, "ok")
+    ttls = [b.time_to_live for b in demo.blocks.values() if isinstance(b, gr.State)]
+    assert ttls and max(ttls) < float("inf"), ttls  # gr.State keeps a session forever by default
+    assert set(ttls) == {settings.session_ttl_s}
+
+
+def test_no_event_takes_the_chat_history_from_the_browser(settings) -> None:
+    """Issue 9, Why 5: the Chatbot was an input of every chat event, so each turn uploaded the whole
+    history (it is kept in a server-side State now; the Chatbot is only an output)."""
+    import gradio as gr
+
+    from tests.ui.conftest import FakeAssistant, FakeTranscriber
+    from ui.app import build_app
+
+    demo = build_app(FakeAssistant(load_products()[:5]), FakeTranscriber("hoodie"), settings, "ok")
+    uploading = [fn.api_name for fn in demo.fns.values() if any(isinstance(b, gr.Chatbot) for b in fn.inputs)]
+    assert uploading == []
+
+
 def test_sessions_expire(settings) -> None:
     import gradio as gr
 
