@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 Vector = list[float]
 MAX_TEXT_TOKENS = 256
 CUDA_BATCH_FACTOR = 4
+MODEL_DRAFT_PX = 2048  # photos are resized to ~224-260 px; a JPEG larger than twice this decodes reduced
 
 
 def _torch() -> Any:
@@ -175,6 +176,7 @@ def load_image(path: str | Path) -> Any:
 
     try:
         with Image.open(path) as image:
+            image.draft("RGB", (MODEL_DRAFT_PX, MODEL_DRAFT_PX))  # a huge JPEG decodes at 1/2..1/8 scale
             return image.convert("RGB")
     except FileNotFoundError as e:
         raise ImageError(f"The photo '{Path(path).name}' was not found.") from e

@@ -5,7 +5,10 @@
 * :func:`check_image` reads only the header to refuse decompression bombs and over-large photos, then
   decodes a reduced draft to catch truncated or corrupt files;
 * :func:`thumbnail` downsizes a photo once into a cache folder, so a 144-megapixel catalog photo is
-  decoded at index time, not on every render.
+  decoded at index time, not on every render (a JPEG at 1/8 scale, so it never costs its full size).
+
+A JPEG may have up to ``max_pixels`` (it decodes reduced); other formats decode whole, so they also keep
+Pillow's own limit (about 89 megapixels).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from shopassist.errors import ImageError
 
 THUMBNAIL_PX = 384
 CHECK_DRAFT_PX = 64
+DRAFTABLE = {"JPEG"}  # formats Pillow can decode at a reduced scale (Image.draft)
 
 
 def resolve_inside(root: Path, rel: str, allow_outside: bool = False) -> Path:
@@ -36,12 +40,13 @@ def _open_checked(path: Path, max_pixels: int):  # noqa: ANN202 - a PIL image, i
     from PIL import Image
 
     with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        image = Image.open(path)
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the limit below decides
+        image = Image.open(path)  # still raises DecompressionBombError beyond twice Pillow's limit
     width, height = image.size
-    if width * height > max_pixels:
+    limit = max_pixels if image.format in DRAFTABLE else min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+    if width * height > limit:
         image.close()
-        raise ImageError(f"the photo is {width}×{height} pixels, more than the {max_pixels:,} allowed")
+        raise ImageError(f"the photo is {width}×{height} pixels, more than the {limit:,} allowed")
     return image
 
 
@@ -81,8 +86,9 @@ def thumbnail(path: str | Path, cache_dir: Path, max_pixels: int) -> Path:
     try:
         with _open_checked(path, max_pixels) as image:
             image.draft("RGB", (THUMBNAIL_PX, THUMBNAIL_PX))
-            small = image.convert("RGB")
-            small.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+            small = image if image.mode in ("RGB", "RGBA", "L") else image.convert("RGB")
+            small.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))  # in place: no full-size copy
+            small = small.convert("RGB")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise ImageError(f"{path.name}: the photo is too large to decode safely") from e
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as e:

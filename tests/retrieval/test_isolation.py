@@ -165,3 +165,19 @@ def test_a_truncated_photo_costs_only_its_row_when_a_photo_model_is_set(clip_set
     store = open_store(clip_settings)
     summary = store.index_catalog(catalog, progress=False)
     assert store.count() == 2 and [p.line for p in summary.skipped] == [1]
+
+
+def test_a_huge_jpeg_within_the_limit_is_thumbnailed_and_other_formats_keep_pillows_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 144-megapixel JPEG decodes at 1/8 scale, so it may exceed Pillow's bomb warning (~89 MP, scaled
+    down here to 1 MP); a PNG decodes whole, so it may not."""
+    from PIL import Image
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000_000)
+    for suffix in ("jpg", "png"):
+        Image.new("RGB", (1500, 1000), "navy").save(tmp_path / f"big.{suffix}")
+    check_image(tmp_path / "big.jpg", 10_000_000)
+    small = thumbnail(tmp_path / "big.jpg", tmp_path / "thumbs", 10_000_000)
+    assert max(Image.open(small).size) <= 384
+    with pytest.raises(ImageError, match="more than the 1,000,000 allowed"):
+        check_image(tmp_path / "big.png", 10_000_000)
