@@ -48,7 +48,7 @@ def timed_turns(url: str, messages: list[str], timeout_s: float) -> list[float]:
     try:
         for n, message in enumerate(messages, start=1):
             start = time.perf_counter()
-            chat_turn(client, message, [], timeout_s)
+            chat_turn(client, message, timeout_s)
             latencies.append(time.perf_counter() - start)
             say(f"turn {n}/{len(messages)}: {latencies[-1]:.2f} s  ({message!r})")
     finally:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -76,6 +77,19 @@ class ShopperControls:
     clear: Any
     shortlist: Any
     state: Any
+    history: Any  # the chat messages, kept server-side: the browser never sends them back
+
+
+def _mirrored(fn: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+    """``fn``'s history goes both to the Chatbot (shown; Gradio streams it as diffs) and to the
+    server-side history State that the next turn reads, so a turn uploads only the new message."""
+
+    @functools.wraps(fn)
+    def run(*args: Any) -> Iterator[Any]:
+        for out in fn(*args):
+            yield (out[0], *out)
+
+    return run
 
 
 def _controls_update(session: ShopperSession) -> list[Any]:
@@ -115,7 +129,7 @@ def _shopper_layout(gr: Any) -> ShopperControls:
             shortlist = gr.HTML(shortlist_html(()), elem_id="sa-shortlist")
             clear = gr.Button("Clear shortlist", size="sm")
     return ShopperControls(chatbot, box, audio, quick, picked, similar, compare, add, clear, shortlist,
-                           session_state(gr, ShopperSession()))
+                           session_state(gr, ShopperSession()), session_state(gr, []))
 
 
 @dataclass(frozen=True)
@@ -178,15 +192,17 @@ def clear_shortlist(session: ShopperSession) -> tuple[ShopperSession, str]:
 def _wire_shopper(c: ShopperControls, events: ShopperEvents) -> None:
     refresh = {"fn": _controls_update, "inputs": [c.state],
                "outputs": [c.picked, *c.quick, c.shortlist], "show_progress": "hidden"}
-    chat_in, chat_out = [c.state, c.chatbot], [c.chatbot, c.state]
-    c.box.submit(events.submit, [c.box, *chat_in], [*chat_out, c.box], api_name="chat").then(**refresh)
+    chat_in, chat_out = [c.state, c.history], [c.chatbot, c.history, c.state]
+    c.box.submit(_mirrored(events.submit), [c.box, *chat_in], [*chat_out, c.box],
+                 api_name="chat").then(**refresh)
     for event, name in ((c.audio.upload, "voice"), (c.audio.stop_recording, "voice_recording")):
-        event(events.voice, [c.audio, *chat_in], [*chat_out, c.audio, c.box], api_name=name,
+        event(_mirrored(events.voice), [c.audio, *chat_in], [*chat_out, c.audio, c.box], api_name=name,
               show_progress="minimal").then(**refresh)
     for i, button in enumerate(c.quick):
-        button.click(events.text, [button, *chat_in], chat_out, api_name=f"quick_{i}").then(**refresh)
+        button.click(_mirrored(events.text), [button, *chat_in], chat_out,
+                     api_name=f"quick_{i}").then(**refresh)
     for button, fn in ((c.similar, events.similar), (c.compare, events.compare)):
-        button.click(fn, [c.picked, *chat_in], chat_out, api_name=fn.__name__).then(**refresh)
+        button.click(_mirrored(fn), [c.picked, *chat_in], chat_out, api_name=fn.__name__).then(**refresh)
     c.add.click(add_to_shortlist, [c.picked, c.state], [c.state, c.shortlist], api_name="add_to_shortlist")
     c.clear.click(clear_shortlist, [c.state], [c.state, c.shortlist], api_name="clear_shortlist")
 

@@ -146,7 +146,7 @@ def warm_http(url: str, message: str = "hello") -> None:
     try:
         from gradio_client import Client
 
-        Client(url, verbose=False).predict({"text": message, "files": []}, [], api_name="/chat")
+        Client(url, verbose=False).predict({"text": message, "files": []}, api_name="/chat")
     except Exception as e:  # a failed warm-up only costs the first shopper time
         log.warning("HTTP warm-up request failed: %s", e)
 

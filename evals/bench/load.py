@@ -124,9 +124,10 @@ def connect(url: str) -> Any:
     return Client(url, verbose=False)
 
 
-def chat_turn(client: Any, message: str, history: list, timeout_s: float) -> list:
-    """One message through the app's ``/chat`` endpoint; returns the chat history after the reply."""
-    job = client.submit({"text": message, "files": []}, history, api_name=CHAT_API)
+def chat_turn(client: Any, message: str, timeout_s: float) -> list:
+    """One message through the app's ``/chat`` endpoint (the app keeps the session's history; the
+    client sends only the message); returns the chat history after the reply."""
+    job = client.submit({"text": message, "files": []}, api_name=CHAT_API)
     try:
         new_history, _box = job.result(timeout=timeout_s)
     except BaseException:
@@ -150,7 +151,7 @@ def play_session(index: int, url: str, client: Any, messages: Sequence[str], dea
             break
         start = time.perf_counter()
         try:
-            history = chat_turn(client, message, history, timeout_s)
+            history = chat_turn(client, message, timeout_s)
             ok, error = _replied(history), "" if _replied(history) else "no reply"
         except Exception as e:  # a failed turn is a data point, not the end of the benchmark
             ok, error = False, type(e).__name__

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,7 +37,7 @@ def text_of(history: list[dict]) -> str:
 
 def test_text_turn_returns_reply_and_cards(launched, fake_assistant: FakeAssistant) -> None:
     client = client_for(launched(fake_assistant, FakeTranscriber("unused")))
-    history, box = client.predict({"text": "hoodie under $60", "files": []}, [], api_name="/chat")
+    history, box = client.predict({"text": "hoodie under $60", "files": []}, api_name="/chat")
     expected = fake_assistant.search("hoodie under $60")
     reply = text_of(history[-1:])
     assert reply.startswith('<div class="sa-text">Found 3: ' + expected[0].title)
@@ -50,7 +52,7 @@ def test_photo_turn_sends_the_uploaded_photo(launched, fake_assistant: FakeAssis
 
     client = client_for(launched(fake_assistant, FakeTranscriber("unused")))
     history, _ = client.predict({"text": "find something like this", "files": [handle_file(str(PHOTO))]},
-                                [], api_name="/chat")
+                                api_name="/chat")
     message, image = fake_assistant.calls[-1]
     assert message == "find something like this" and Path(image).name == PHOTO.name
     assert Path(image).read_bytes() == PHOTO.read_bytes()
@@ -64,16 +66,33 @@ def test_voice_turn_shows_what_was_heard(launched, fake_assistant: FakeAssistant
     if not JFK.exists():
         pytest.skip(f"recording not found: {JFK}")
     client = client_for(launched(fake_assistant, FakeTranscriber("yoga bra")))
-    history, _, _box = client.predict(handle_file(str(JFK)), [], api_name="/voice")
+    history, _, _box = client.predict(handle_file(str(JFK)), api_name="/voice")
     assert text_of(history[:1]) == "🎤 heard: yoga bra"
     assert fake_assistant.calls == [("yoga bra", None)]
     assert "sa-card" in text_of(history[-1:])
 
 
+def test_a_turn_uploads_only_the_new_message(launched, fake_assistant: FakeAssistant) -> None:
+    """Issue 9, Why 5: the chat history was an input of /chat, so every turn sent all of it back."""
+    client = client_for(launched(fake_assistant, FakeTranscriber("unused")))
+    sent: list[int] = []
+    send = client.send_data
+
+    def measured(data: dict, *args: Any) -> Any:
+        sent.append(len(json.dumps(data["data"])))
+        return send(data, *args)
+
+    client.send_data = measured
+    for _ in range(4):
+        history, _box = client.predict({"text": "hoodie", "files": []}, api_name="/chat")
+    assert len(history) == 8  # the app kept the conversation: four questions, four replies
+    assert len(sent) == 4 and max(sent) == min(sent) < 200, sent
+
+
 def test_sessions_are_isolated_and_shortlist_works(launched, fake_assistant: FakeAssistant) -> None:
     url = launched(fake_assistant, FakeTranscriber("unused"))
     alice, bob = client_for(url), client_for(url)
-    alice.predict({"text": "hoodie", "files": []}, [], api_name="/chat")
+    alice.predict({"text": "hoodie", "files": []}, api_name="/chat")
     first = fake_assistant.search("hoodie")[0]
     shortlist = alice.predict([first.id], api_name="/add_to_shortlist")
     assert first.title in shortlist and "1 item(s)" in shortlist
@@ -97,5 +116,5 @@ def test_upload_over_the_size_limit_is_refused(launched, fake_assistant: FakeAss
     assert PHOTO.stat().st_size > 10_000
     client = client_for(launched(fake_assistant, FakeTranscriber("unused"), max_upload_mb=0.01))
     with pytest.raises(Exception, match="(?i)size|large|exceed"):
-        client.predict({"text": "like this", "files": [handle_file(str(PHOTO))]}, [], api_name="/chat")
+        client.predict({"text": "like this", "files": [handle_file(str(PHOTO))]}, api_name="/chat")
     assert fake_assistant.calls == []

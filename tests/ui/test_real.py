@@ -43,7 +43,7 @@ def card_ids(reply_html: str) -> list[str]:
 
 def test_real_text_turn_recommends_catalog_jackets_under_budget(launched, real_assistant, catalog) -> None:
     client = client_for(launched(real_assistant, FakeTranscriber("unused")))
-    history, _ = client.predict({"text": QUERY, "files": []}, [], api_name="/chat")
+    history, _ = client.predict({"text": QUERY, "files": []}, api_name="/chat")
     reply = text_of(history[-1:])
     ids = card_ids(reply)
     assert ids, reply
@@ -61,7 +61,7 @@ def test_real_photo_turn_without_photo_model_says_so_and_still_answers(launched,
     client = client_for(launched(real_assistant, FakeTranscriber("unused")))
     photo = IMAGES / "m/h/mh01-gray_main.jpg"
     history, _ = client.predict({"text": "find a hoodie like this", "files": [handle_file(str(photo))]},
-                                [], api_name="/chat")
+                                api_name="/chat")
     reply = text_of(history[-1:])
     assert 'class="sa-notice"' in reply  # photo search unavailable: said plainly
     assert card_ids(reply) and all(pid in catalog for pid in card_ids(reply))
@@ -79,7 +79,7 @@ def test_real_voice_turn_with_whisper(launched, real_assistant, settings: Settin
     subprocess.run(["espeak-ng", "-s", "140", "-w", str(wav), SPOKEN], check=True)
     transcriber = load_transcriber(settings.model_copy(update={"asr_model": "packaged:whisper-tiny.en"}))
     client = client_for(launched(real_assistant, transcriber))
-    history, _, _box = client.predict(handle_file(str(wav)), [], api_name="/voice")
+    history, _, _box = client.predict(handle_file(str(wav)), api_name="/voice")
     heard = text_of(history[:1])
     assert heard.startswith("🎤 heard: ") and "jacket" in heard.lower()
     ids = card_ids(text_of(history[-1:]))
@@ -114,14 +114,14 @@ def test_real_browser_chat(launched, browser_page, real_assistant, demo_searcher
 
 def test_real_card_actions_more_like_and_compare(launched, real_assistant, catalog) -> None:
     client = client_for(launched(real_assistant, FakeTranscriber("unused")))
-    history, _ = client.predict({"text": QUERY, "files": []}, [], api_name="/chat")
+    history, _ = client.predict({"text": QUERY, "files": []}, api_name="/chat")
     first, second = card_ids(text_of(history[-1:]))[:2]
-    history = client.predict([second], history, api_name="/similar")
+    history = client.predict([second], api_name="/similar")
     similar = text_of(history[-1:])
     assert text_of(history[-2:-1]) == "More like #2"
     assert esc(catalog[second].title) in similar and second not in card_ids(similar)
     shown = card_ids(similar)
-    history = client.predict(shown[:2], history, api_name="/compare")
+    history = client.predict(shown[:2], api_name="/compare")
     table = text_of(history[-1:])
     assert text_of(history[-2:-1]) == "Compare #1 and #2"
     header = f"<th></th><th>{esc(catalog[shown[0]].title)}</th><th>{esc(catalog[shown[1]].title)}</th>"

@@ -44,7 +44,7 @@ def test_healthz_says_warming_then_ready_and_requests_wait(settings, products) -
         url = launch(demo, settings, prevent_thread_lock=True, port=free_port())
         assert get_health(url) == (503, {"status": WARMING})
         client = Client(url, verbose=False)
-        job = client.submit({"text": "hoodie", "files": []}, [], api_name="/chat")  # sent while warming
+        job = client.submit({"text": "hoodie", "files": []}, api_name="/chat")  # sent while warming
         gate.set()
         history, _box = job.result(timeout=120)
         assert "sa-card" in str(history[-1]["content"])
