@@ -207,12 +207,22 @@ def save_view(view: StoreView, folder: Path) -> None:
         view.lexical.save(tmp / "bm25")
         if view.vectors is not None:
             _np().save(tmp / "vectors.npy", view.vectors)
+        if folder.exists() and not _current(folder):
+            shutil.rmtree(folder, ignore_errors=True)  # an older format: replace it, or every start rebuilds
         os.replace(tmp, folder)
     except OSError as e:  # another process saved the same generation first: theirs is as good
         log.info("view %s not saved: %s", folder, e)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     _drop_old_views(folder)
+
+
+def _current(folder: Path) -> bool:
+    """Whether ``folder`` holds a view saved in this format."""
+    try:
+        return json.loads((folder / "view.json").read_text(encoding="utf-8")).get("format") == VIEW_FORMAT
+    except (OSError, ValueError):
+        return False
 
 
 def load_view(folder: Path) -> StoreView | None:

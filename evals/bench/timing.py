@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -141,6 +142,7 @@ def indexing_rate(products: Sequence[Product], settings: Settings, folder: Path)
     texts = [p.text_for_embedding() for p in products]
     embedder.embed(texts[:64])  # warm-up
     encode_s = _timed(lambda: embedder.embed(texts)) / 1000
+    shutil.rmtree(folder, ignore_errors=True)  # from empty: a kept store would skip unchanged rows
     store = open_store(settings.model_copy(update={"data_dir": folder, "collection": "rate"}))
     index_s = _timed(lambda: store.index_products(products, folder, progress=False)) / 1000
     view_s = _timed(store.view) / 1000

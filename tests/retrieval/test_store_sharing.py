@@ -318,3 +318,17 @@ def test_the_cli_warns_when_a_second_catalog_is_mixed_in(settings: Settings, fak
     assert "warning" not in capsys.readouterr().err
     assert main(["index", str(other), "--quiet"]) == 0
     assert "mixes two catalogs" in capsys.readouterr().err
+
+
+def test_a_view_saved_in_an_older_format_is_replaced(demo_store_fake, settings: Settings) -> None:
+    import json
+
+    from retrieval.view import VIEW_FORMAT, load_view, save_view
+
+    folder = settings.data_dir / "old-view"
+    save_view(demo_store_fake.view(), folder)
+    info = json.loads((folder / "view.json").read_text())
+    (folder / "view.json").write_text(json.dumps(info | {"format": VIEW_FORMAT - 1}))
+    assert load_view(folder) is None  # an old format is not used...
+    save_view(demo_store_fake.view(), folder)
+    assert load_view(folder) is not None  # ...and the next save replaces it (it used to stay forever)
