@@ -66,10 +66,11 @@ class Copilot:
         context = " ".join([*thread[-2:], message])
         products = self._products(message, context)
         complaint = bool(COMPLAINT.search(message))
-        labels = {q: self.intent(q) for q in dict.fromkeys([*questions(message), *sentences(message)])}
+        asked_all = questions(message)
+        labels = {q: self.intent(q) for q in dict.fromkeys([*asked_all, *sentences(message)])}
         handoff = any("handoff" in label for label in labels.values())
-        declined = all(labels[q] == "decline" for q in questions(message))
-        asked = [q for q in questions(message) if "handoff" not in labels[q] and labels[q] != "decline"]
+        declined = all(labels[q] == "decline" for q in asked_all)
+        asked = [q for q in asked_all if "handoff" not in labels[q] and labels[q] != "decline"]
         outcomes = [] if complaint else [
             self.turns.answer(q, products, ConversationState()) for q in asked if products]
         answered = [o for o in outcomes if not o.abstained]
