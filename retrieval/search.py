@@ -198,18 +198,26 @@ class Searcher:
 
     def _nearest_text(self, vector: Sequence[float], n: int, scope: Scope) -> list[str]:
         """Under a filter few products pass, an exact search over just those (the view's vectors);
-        otherwise the vector index (:meth:`_nearest`)."""
+        otherwise the vector index (:meth:`_nearest`), with the exact search as its fallback."""
         view = scope.view
-        if scope.mask is not None and view.vectors is not None and scope.passing() <= self.exact_below:
+        if scope.mask is None or view.vectors is None:
+            return self._nearest(self._texts, [vector], n, scope)
+
+        def exact() -> list[str]:
             return [pid for pid, _ in view.exact_nearest(vector, n, scope.mask)]
-        return self._nearest(self._texts, [vector], n, scope)
+
+        if scope.passing() <= self.exact_below:
+            return exact()
+        return self._nearest(self._texts, [vector], n, scope, exact)
 
     def _nearest(self, query: NearestFn, vectors: Sequence[Sequence[float]], n: int,
-                 scope: Scope) -> list[str]:
-        """Dense neighbours that pass the filters: over-fetch and mask, or Chroma ``where`` when rare.
+                 scope: Scope, fallback: Callable[[], list[str]] | None = None) -> list[str]:
+        """Dense neighbours that pass the filters: over-fetch and mask, else ``fallback`` (an exact
+        search) or Chroma ``where``.
 
         A filter most products pass is cheapest as a mask over a few more neighbours; one that only
-        a small share passes (below ``filter_where_below``) goes to Chroma's own filtered search.
+        a small share passes (below ``filter_where_below``), or whose over-fetched neighbours mostly
+        fail it (the query's nearest products are the ones it excludes), needs a filtered search.
         """
         if scope.mask is None:
             return scope.keep(_dedupe(query(vectors, n, None)))
@@ -221,6 +229,8 @@ class Searcher:
             found = scope.keep(_dedupe(query(vectors, fetch, None)))
             if len(found) >= n or fetch >= len(scope.view.ids):
                 return found[:n]
+        if fallback is not None:
+            return fallback()
         return scope.keep(_dedupe(query(vectors, n, scope.where)))
 
     def _texts(self, vectors: Sequence[Sequence[float]], n: int, where: Where | None) -> list[Neighbour]:

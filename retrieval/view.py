@@ -29,6 +29,7 @@ PAGE_SIZE = 2000
 VIEW_FORMAT = 2  # 2: unit text vectors saved beside the columns (exact search under rare filters)
 FLAG_PREFIXES = ("color_", "size_", "cat_")
 KEEP_VIEWS = 2
+GATHER_BELOW = 4  # exact search gathers the passing rows when under 1/GATHER_BELOW of all
 
 
 def _np() -> Any:
@@ -125,15 +126,20 @@ class StoreView:
         return self.columns.mask(filters, exclude)
 
     def exact_nearest(self, vector: Sequence[float], n: int, mask: Any) -> list[tuple[str, float]]:
-        """The ``n`` products passing ``mask`` most similar to ``vector`` (cosine), by brute force over
-        only those rows: exact, and cheap when a filter lets few products through."""
+        """The ``n`` products passing ``mask`` most similar to ``vector`` (cosine), by brute force:
+        exact, and cheap next to a filtered vector-index query at any share of the catalog."""
         np = _np()
         rows = np.flatnonzero(mask)
         if not len(rows):
             return []
         query = np.asarray(vector, dtype=np.float32)
-        sims = np.asarray(self.vectors[rows]) @ (query / (np.linalg.norm(query) + 1e-12))
-        top = np.argsort(-sims)[:n] if len(rows) > n else np.argsort(-sims)
+        query = query / (np.linalg.norm(query) + 1e-12)
+        if len(rows) * GATHER_BELOW < len(self.ids):  # few rows: gather just those
+            sims = np.asarray(self.vectors[rows]) @ query
+        else:  # many: one sequential pass over every row beats copying most of them
+            sims = (np.asarray(self.vectors) @ query)[rows]
+        top = np.argpartition(-sims, n)[:n] if len(rows) > n else np.arange(len(rows))
+        top = top[np.argsort(-sims[top], kind="stable")]
         return [(self.ids[rows[i]], float(sims[i])) for i in top]
 
     def allows(self, mask: Any | None, product_id: str) -> bool:

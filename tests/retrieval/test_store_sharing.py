@@ -217,6 +217,37 @@ def test_overfetch_chroma_where_and_exact_give_the_same_results(demo_store_fake,
     assert ids[0] == ids[1] == ids[2] and ids[0]
 
 
+@pytest.mark.parametrize("filters", FILTERS)
+def test_a_short_overfetch_falls_back_to_exact_search_not_chroma_where(
+    demo_store_fake, filters: Filters, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = demo_store_fake
+    chroma, short = Searcher(store, 60), Searcher(store, 60)
+    chroma.where_below, chroma.exact_below = 1.01, 0
+    request = SearchRequest("jacket for the rain", filters=filters, top_k=10)
+    expected = [h.product.id for h in chroma.search(request).hits]
+    short.where_below, short.exact_below, short.max_overfetch = 0.0, 0, 60  # too few neighbours pass
+    wheres = []
+    nearest = store.nearest_texts
+    monkeypatch.setattr(store, "nearest_texts",
+                        lambda v, n, where: wheres.append(where) or nearest(v, n, where))
+    assert [h.product.id for h in short.search(request).hits] == expected
+    assert wheres and all(w is None for w in wheres)  # over-fetched once, then the exact search
+
+
+def test_exact_search_gathers_or_scans_to_the_same_ranking(demo_store_fake) -> None:
+    view = demo_store_fake.view()
+    query = view.vectors[5] + view.vectors[17]
+    broad, narrow = view.mask(Filters(max_price=1000.0)), view.mask(Filters(category="Women/Tops/Jackets"))
+    assert broad.mean() > 0.5 and 0 < narrow.mean() < 0.25
+    for mask in (broad, narrow):  # a broad mask scans every row, a narrow one gathers its rows
+        found = view.exact_nearest(query, 12, mask)
+        rows = np.flatnonzero(mask)
+        sims = view.vectors[rows] @ (query / np.linalg.norm(query))
+        assert [pid for pid, _ in found] == [view.ids[rows[i]] for i in np.argsort(-sims, kind="stable")[:12]]
+        assert [s for _, s in found] == sorted((s for _, s in found), reverse=True)
+
+
 def test_a_saved_view_keeps_unit_vectors_for_exact_search(demo_store_fake, settings: Settings) -> None:
     from retrieval.view import load_view, save_view
 
