@@ -26,6 +26,7 @@ import numpy as np
 from assistant import actions as act
 from assistant.slots import Reading, SlotReader, load_lexicon, phrase_pattern
 from assistant.state import ConversationState
+from assistant.vocab import stem
 
 log = logging.getLogger(__name__)
 UTTERANCES_FILE = Path(__file__).parent / "data" / "utterances.jsonl"
@@ -35,6 +36,7 @@ NGRAM = "ngram"
 CLAUSE = re.compile(r"\s*(?:[:;,.!]|\band then\b|\bthen\b|\band\b)\s*", re.I)
 _FITTED: dict[str, Any] = {}  # fitted classifiers by file hash + encoder: one fit per process
 SEARCH_LIKE = {"search", "refine", "more"}
+WORD = re.compile(r"[A-Za-z]+")
 WHAT_TEXT = (
     "What are you looking for? Tell me a kind of product, and a budget, colour or size if you have one."
 )
@@ -150,11 +152,13 @@ class Planner:
     """Message + conversation state -> :class:`assistant.actions.Plan`."""
 
     def __init__(
-        self, classifier: IntentClassifier, reader: Callable[[], SlotReader], min_confidence: float
+        self, classifier: IntentClassifier, reader: Callable[[], SlotReader], min_confidence: float,
+        kind_words_of: Callable[[Sequence[str]], set[str]] | None = None,
     ) -> None:
         self.classifier = classifier
         self._reader = reader
         self.min_confidence = min_confidence
+        self.kind_words_of = kind_words_of  # product ids -> the words of their titles and categories
         lex = load_lexicon()
         self.shortlist_words = phrase_pattern(lex["shortlist"])
 
@@ -195,6 +199,8 @@ class Planner:
         if label in SEARCH_LIKE:
             return self._search_like(label, reading, state, remember)
         named = reading.named
+        if label == "ask" and self._asks_about_another_kind(reading, state):
+            return self._search_like("search", reading, state, remember)
         if label == "ask":
             return act.Ask(
                 question=reading.text, positions=reading.positions, plural=reading.plural, product_ids=named
@@ -218,6 +224,28 @@ class Planner:
             "greet": act.Greet,
         }
         return simple.get(label, act.Clarify)()
+
+    def _asks_about_another_kind(self, reading: Reading, state: ConversationState) -> bool:
+        """A question that names a kind of product with a superlative ("what is the cheapest apple?"), or
+        one that none on screen is ("which apples are sweet?" after oat milk), is a search."""
+        kinds = self._named_kinds(reading)
+        if not kinds or reading.positions or reading.named:
+            return False
+        if reading.slots.sort != "relevance" or not state.shown_ids:
+            return True
+        shown = self.kind_words_of(state.shown_ids) if self.kind_words_of else set()
+        return bool(shown) and not kinds & shown
+
+    def _named_kinds(self, reading: Reading) -> set[str]:
+        """The catalog kinds a message names: its category, and its plural product-type words (any
+        type word with a superlative); a singular word alone ("good for running") is not a kind."""
+        vocab = self.reader.vocab
+        superlative = reading.slots.sort != "relevance"
+        words = {stem(w) for w in WORD.findall(reading.text)
+                 if vocab.is_type_word(w) and (superlative or stem(w) != w.lower())}
+        if reading.slots.category:
+            words |= {stem(w) for w in WORD.findall(reading.slots.category.split("/")[-1])}
+        return words
 
     def _search_like(
         self, label: str, reading: Reading, state: ConversationState, remember: act.Remember

@@ -5,6 +5,7 @@ actions: retrieve + ground) -> phrase -> structure, pure with respect to the con
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -22,7 +23,7 @@ from assistant.slots import SlotReader, lexicon_phrases
 from assistant.state import ConversationState
 from assistant.toolplanner import ToolPlanner, supports_tools
 from assistant.turns import Outcome, Turns
-from assistant.vocab import Vocabulary
+from assistant.vocab import Vocabulary, stem
 from shopassist.errors import ConfigError, InputError
 from shopassist.settings import Settings, get_settings
 
@@ -66,7 +67,8 @@ class Assistant:
             self.settings.models_dir,
         )
         self._vocab: tuple[tuple[str, ...], SlotReader] | None = None
-        self.planner = Planner(self.classifier, self.reader, self.settings.intent_min_confidence)
+        self.planner = Planner(self.classifier, self.reader, self.settings.intent_min_confidence,
+                               self._kind_words_of)
         self.planner = self._tool_planner() or self.planner
         self.executor = Executor(self.turns, self.reader, encoder)
         self.copilot = Copilot(self.turns, self.answerer, self._label)
@@ -100,6 +102,11 @@ class Assistant:
 
     def _label(self, text: str) -> str:
         return self.planner.plan(text, ConversationState()).label
+
+    def _kind_words_of(self, product_ids: Sequence[str]) -> set[str]:
+        """The (singular) words of these products' titles and categories: what kinds they are."""
+        texts = [" ".join([p.title, *p.categories]) for p in self.searcher.store.get(list(product_ids))]
+        return {stem(w) for text in texts for w in re.findall(r"[A-Za-z]+", text)}
 
     def reader(self) -> SlotReader:
         """The slot reader over the catalog's current vocabulary (rebuilt when the catalog changes)."""

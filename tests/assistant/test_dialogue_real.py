@@ -166,5 +166,9 @@ def test_grocery_search_question_and_superlative(grocer: Assistant) -> None:
     assert cheapest.actions == ("search",) and cheapest.cards
     assert "juice" in " ".join(titles(grocer, cheapest)[:3])
     assert "lists no prices" in cheapest.text
+    (_, other_kind), _ = say(grocer, "do you have oat milk?", "which apples are sweet?")
+    assert other_kind.actions == ("search",)
+    shown = grocer.searcher.store.get([c.product_id for c in other_kind.cards[:3]])
+    assert shown and all("Apple" in " ".join(p.categories) for p in shown)
     (handoff,), _ = say(grocer, "where is my delivery?")
     assert handoff.actions == ("handoff",)

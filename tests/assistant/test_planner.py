@@ -4,6 +4,7 @@ fake keyword searcher over the real demo products)."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -15,7 +16,7 @@ from assistant.reviews import review_summary
 from assistant.session import Assistant
 from assistant.slots import SlotReader, lexicon_phrases
 from assistant.state import ConversationState
-from assistant.vocab import Vocabulary
+from assistant.vocab import Vocabulary, stem
 from retrieval.catalog import Product, Review
 from retrieval.query import parse_query
 from shopassist.settings import PROJECT_ROOT
@@ -240,3 +241,25 @@ def test_ui_shortlist_and_chat_shortlist_are_one(assistant: Assistant) -> None:
     shown, _ = assistant.respond("what's in my shortlist?", state=session.conversation)
     assert [c.product_id for c in shown.cards] == [first, second]
     assert session.clear_shortlist().conversation.shortlist == ()
+
+
+class _AlwaysAsks:
+    """A classifier stub that reads every message as a question about a product."""
+
+    def predict(self, text: str) -> list[tuple[str, float]]:
+        return [("ask", 0.9), ("search", 0.1)]
+
+
+def test_a_question_naming_a_kind_not_on_screen_is_a_search(reader: SlotReader, products) -> None:
+    kinds = {p.id: {stem(w) for w in re.findall(r"[A-Za-z]+", " ".join([p.title, *p.categories]))}
+             for p in products}
+    planner = Planner(_AlwaysAsks(), lambda: reader, 0.35, lambda ids: set().union(*(kinds[i] for i in ids)))
+    jacket = next(p for p in products if any(c.endswith("Jackets") for c in p.categories))
+    shown = ConversationState(query="jackets", shown_ids=(jacket.id,), focus_ids=(jacket.id,))
+    assert isinstance(planner.plan("is it waterproof?", shown).actions[0], act.Ask)
+    assert isinstance(planner.plan("is it good for running?", shown).actions[0], act.Ask)
+    assert isinstance(planner.plan("which jackets are waterproof?", shown).actions[0], act.Ask)
+    (other,) = planner.plan("which backpacks are waterproof?", shown).actions
+    assert isinstance(other, act.Search) and "backpack" in other.query
+    (cheapest,) = planner.plan("what is the cheapest backpack?", ConversationState()).actions
+    assert isinstance(cheapest, act.Search) and cheapest.slots.sort == "price_asc"

@@ -97,9 +97,17 @@ def test_fusion_file_is_kept_per_model(tmp_path: Path) -> None:
     fusion_model.cache_clear()
 
 
-def test_threshold_is_the_best_balanced_cut() -> None:
-    cut, accuracy = fit_threshold([0.8, 0.7, 0.75, 0.9], [0.3, 0.5, 0.72])
-    assert cut == 0.75 and accuracy == pytest.approx((3 / 4 + 1) / 2)
+def test_threshold_is_the_best_balanced_cut_midway_into_the_gap() -> None:
+    cut, accuracy = fit_threshold([[0.8, 0.7, 0.75, 0.9]], [[0.3, 0.5, 0.72]])
+    assert cut == 0.735 and accuracy == pytest.approx((3 / 4 + 1) / 2)
+
+
+def test_threshold_keeps_every_sold_population() -> None:
+    """Shelf photos of a grocery store match its packshots less closely than product views match
+    theirs: fitted on clothing alone, the cut would turn the grocer's own products away."""
+    clothing, grocery = [0.8, 0.9, 0.85], [0.4, 0.45, 0.5]
+    cut, accuracy = fit_threshold([clothing, grocery], [[0.2, 0.3], [0.35, 0.25]])
+    assert cut == 0.375 and accuracy == 1.0
 
 
 def test_dev_test_split_depends_only_on_the_file_name() -> None:
