@@ -24,6 +24,10 @@ from shopassist.settings import get_settings
 MODELS = ("efficientnet-lite0", "efficientnet-lite2")
 GRID = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
 ORB_TOP = 20
+POOLINGS = ("avg", "gem", "rmac", "prob")
+SCALE_UP = 1.5
+VIEWS = ("full", "mirror", "centre 0.8", "centre 0.6", "full x1.5")
+BOX_VIEWS = ("box", "box 0.7", "box 0.5")
 
 
 def _rows(src: Path, name: str) -> list[dict[str, Any]]:
@@ -50,6 +54,43 @@ def embed_views(model: str, paths: list[Path], corners: bool) -> Any:
     embedder = load_efficientnet(f"packaged:{model}", "cpu", 16)
     return np.stack([np.array(embedder.embed_pil(crop_views(load_image(p), corners)), dtype=np.float32)
                      for p in tqdm(paths, desc=model, unit="photo")])
+
+
+def pooled_views(model: str, paths: list[Path], packshots: bool) -> dict[str, Any]:
+    """Per photo, per view (:data:`VIEWS`; packshots add :data:`BOX_VIEWS`): the average, GeM and R-MAC
+    pooled last feature map and the ImageNet class probabilities, as (N, views, dim) float16 arrays."""
+    import numpy as np
+    from tqdm import tqdm
+
+    from retrieval.colors import foreground_box
+    from retrieval.effnet import box_views, crop_views, load_efficientnet
+    from retrieval.embed import load_image
+
+    embedder = load_efficientnet(f"packaged:{model}", "cpu", 16)
+    out: dict[str, list[Any]] = {k: [] for k in POOLINGS}
+    for path in tqdm(paths, desc=f"{model} pooled", unit="photo"):
+        image = load_image(path)
+        views = crop_views(image, False)
+        boxed = box_views(image, foreground_box(image) or (0, 0, *image.size)) if packshots else []
+        parts = [_pooled(embedder, views + boxed, embedder.resolution),
+                 _pooled(embedder, [image], round(embedder.resolution * SCALE_UP))]
+        for k in POOLINGS:
+            row = [parts[0][k][: len(views)], parts[1][k], parts[0][k][len(views):]]
+            out[k].append(np.concatenate(row).astype(np.float16))
+    return {k: np.stack(v) for k, v in out.items()}
+
+
+def _pooled(embedder: Any, images: list[Any], resolution: int) -> dict[str, Any]:
+    import torch
+
+    from retrieval.effnet import gem, preprocess, rmac
+
+    with torch.inference_mode():
+        fmap = embedder.network.feature_map(preprocess(images, resolution))
+        avg = fmap.mean(dim=(2, 3))
+        probs = embedder.network._fc(avg).softmax(-1)
+        return {"avg": avg.numpy(), "gem": gem(fmap).numpy(), "rmac": rmac(fmap).numpy(),
+                "prob": probs.numpy()}
 
 
 def ocr_lines(paths: list[Path]) -> list[list[str]]:

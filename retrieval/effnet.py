@@ -33,6 +33,10 @@ LABELS_FILE = Path(__file__).with_name("imagenet_labels.txt")
 CENTRE_CROPS = (0.8, 0.6)
 CORNER_CROP = 0.6
 CROPS_SUFFIX = " (crops)"
+BOX_CROPS = (1.0, 0.7, 0.5)
+GEM_P = 3.0
+GEM_EPS = 1e-6
+RMAC_LEVELS = 3
 
 
 @dataclass(frozen=True)
@@ -168,12 +172,16 @@ def build_network(state: dict[str, Any]) -> Any:
             self._bn1 = _bn(head)
             self._fc = nn.Linear(head, int(state["_fc.weight"].shape[0]))
 
-        def features(self, x: Any) -> Any:
+        def feature_map(self, x: Any) -> Any:
+            """The last convolutional feature map (N, 1280, H/32, W/32), after ReLU6 (>= 0)."""
             act = nn.functional.relu6
             x = act(self._bn0(self._conv_stem(x)))
             for block in self._blocks:
                 x = block(x)
-            return act(self._bn1(self._conv_head(x))).mean(dim=(2, 3))
+            return act(self._bn1(self._conv_head(x)))
+
+        def features(self, x: Any) -> Any:
+            return self.feature_map(x).mean(dim=(2, 3))
 
         def forward(self, x: Any) -> Any:
             return self._fc(self.features(x))
@@ -181,6 +189,42 @@ def build_network(state: dict[str, Any]) -> Any:
     net = EfficientNetLite()
     net.load_state_dict(state)
     return net.eval()
+
+
+def gem(feature_map: Any, p: float = GEM_P) -> Any:
+    """Generalised-mean pooling (N, C, H, W) -> (N, C): p = 1 is average pooling, large p tends to max."""
+    return feature_map.clamp(min=GEM_EPS).pow(p).mean(dim=(2, 3)).pow(1.0 / p)
+
+
+def rmac_regions(height: int, width: int, levels: int = RMAC_LEVELS) -> list[tuple[int, int, int, int]]:
+    """R-MAC regions (top, bottom, left, right): at level l, squares of side 2·min(H, W)/(l + 1)
+    on an l-wide grid along the shorter side (more along the longer one), overlapping ~40 %."""
+    regions = []
+    for level in range(1, levels + 1):
+        side = max(1, math.ceil(2 * min(height, width) / (level + 1)))
+        rows = _positions(height, side, level)
+        cols = _positions(width, side, level)
+        regions += [(top, top + side, left, left + side) for top in rows for left in cols]
+    return regions
+
+
+def _positions(length: int, side: int, count: int) -> list[int]:
+    """Start offsets of ``count`` (at least) windows of ``side`` evenly covering ``length``."""
+    if side >= length:
+        return [0]
+    count = max(count, math.ceil(length / side))
+    return sorted({round(i * (length - side) / max(count - 1, 1)) for i in range(count)})
+
+
+def rmac(feature_map: Any, levels: int = RMAC_LEVELS) -> Any:
+    """Regional max pooling (N, C, H, W) -> (N, C): the sum of the L2-normalised max over each
+    :func:`rmac_regions` region (no PCA whitening; the result is not normalised)."""
+    import torch
+
+    height, width = feature_map.shape[-2:]
+    regions = rmac_regions(height, width, levels)
+    pooled = [feature_map[..., t:b, x0:x1].amax(dim=(2, 3)) for t, b, x0, x1 in regions]
+    return torch.nn.functional.normalize(torch.stack(pooled), dim=-1).sum(0)
 
 
 def weights_path(variant: LiteVariant) -> Path:
@@ -222,6 +266,17 @@ def crop_views(image: Any, corners: bool) -> list[Any]:
         w, h = int(width * CORNER_CROP), int(height * CORNER_CROP)
         views += [image.crop((x, y, x + w, y + h)) for x in (0, width - w) for y in (0, height - h)]
     return views
+
+
+def box_views(image: Any, box: tuple[int, int, int, int] | None) -> list[Any]:
+    """Zoomed views of a packshot's item: its bounding box and centre crops of it (``BOX_CROPS``), so
+    a close-up (a bulk bin, a hand-held pack) can match; none without a box."""
+    if box is None:
+        return []
+    left, top, right, bottom = box
+    x, y, w, h = (left + right) / 2, (top + bottom) / 2, right - left, bottom - top
+    return [image.crop((round(x - share * w / 2), round(y - share * h / 2), round(x + share * w / 2),
+                        round(y + share * h / 2))) for share in BOX_CROPS]
 
 
 @dataclass
