@@ -33,6 +33,8 @@ LABELS_FILE = Path(__file__).with_name("imagenet_labels.txt")
 CENTRE_CROPS = (0.8, 0.6)
 CORNER_CROP = 0.6
 CROPS_SUFFIX = " (crops)"
+ZOOM_SUFFIX = " (zoom)"
+ZOOM_SCALE = 1.5
 BOX_CROPS = (1.0, 0.7, 0.5)
 GEM_P = 3.0
 GEM_EPS = 1e-6
@@ -279,6 +281,16 @@ def box_views(image: Any, box: tuple[int, int, int, int] | None) -> list[Any]:
                         round(y + share * h / 2))) for share in BOX_CROPS]
 
 
+@dataclass(frozen=True)
+class CatalogPhoto:
+    """What a catalog photo contributes in ``zoom`` mode: its vector, the vectors of zoomed views of
+    its item (matched as extra views of the same photo) and its square-rooted class probabilities."""
+
+    vector: Vector
+    zooms: tuple[Vector, ...]
+    semantic: Vector
+
+
 @dataclass
 class EfficientNetEmbedder:
     """Photo -> photo similarity with an ImageNet EfficientNet-Lite (no text side: ``has_text`` False)."""
@@ -290,6 +302,7 @@ class EfficientNetEmbedder:
     batch_size: int
     has_text: bool = False
     crops: bool = False
+    zoom: bool = False
 
     @property
     def dim(self) -> int:
@@ -297,12 +310,13 @@ class EfficientNetEmbedder:
 
     def config(self) -> dict[str, Any]:
         """What the store records: a change of model or of ``crops`` needs a re-index."""
-        return {"kind": "image", "name": self.name + (CROPS_SUFFIX if self.crops else ""), "dim": self.dim}
+        suffix = ZOOM_SUFFIX if self.zoom else CROPS_SUFFIX if self.crops else ""
+        return {"kind": "image", "name": self.name + suffix, "dim": self.dim}
 
     pixels_on_device: bool = True  # on CUDA: decode on threads, resize/normalise on the GPU
 
     def embed_images(self, paths: Sequence[str | Path]) -> list[Vector]:
-        if self.device.startswith("cuda") and self.pixels_on_device and not self.crops:
+        if self.device.startswith("cuda") and self.pixels_on_device and not (self.crops or self.zoom):
             return self._device_images(paths)
         return self.embed_pil([_load(p) for p in paths])
 
@@ -324,7 +338,9 @@ class EfficientNetEmbedder:
 
     def embed_pil(self, images: Sequence[Any]) -> list[Vector]:
         """Vectors for already-loaded RGB images (batched; on CUDA resized and normalised there; with
-        ``crops``, each the mean over its views)."""
+        ``crops``, each the mean over its views; with ``zoom``, also over the photo at 1.5x resolution)."""
+        if self.zoom:
+            return [self._zoomed(image)[0] for image in images]
         if self.crops:
             return [self._mean_of_views(image, corners=False)[0] for image in images]
         if self.device.startswith("cuda") and self.pixels_on_device:
@@ -345,30 +361,76 @@ class EfficientNetEmbedder:
         mean = torch.nn.functional.normalize(torch.tensor(vectors).mean(0), dim=-1)
         return mean.tolist(), probs[0]
 
+    def _zoomed(self, image: Any) -> tuple[Vector, Any]:
+        """``zoom`` mode: the normalised mean feature of the photo, its mirror and centre crops and the
+        photo at ``ZOOM_SCALE`` x resolution, and the class probabilities averaged over those views."""
+        import torch
+
+        views = crop_views(image, corners=False)
+        small, small_probs = self._run(views, logits=True)
+        large, large_probs = self._run([image], logits=True, resolution=round(self.resolution * ZOOM_SCALE))
+        mean = torch.nn.functional.normalize(torch.tensor(small + large).mean(0), dim=-1)
+        return mean.tolist(), torch.tensor(small_probs + large_probs).mean(0)
+
+    def catalog_photos(self, images: Sequence[Any]) -> list[CatalogPhoto]:
+        """``zoom`` mode, for indexing: each photo's vector, zoomed views of its item (the foreground box
+        on a plain backdrop, else the whole photo, and centre crops of it) and its semantic vector."""
+
+        from retrieval.colors import foreground_box
+
+        out = []
+        for image in images:
+            vector, probs = self._zoomed(image)
+            boxed = box_views(image, foreground_box(image) or (0, 0, *image.size))
+            zooms, _ = self._run(boxed, logits=False)
+            out.append(CatalogPhoto(vector, tuple(zooms), semantic_vector(probs)))
+        return out
+
     def classify(self, image: Any, top: int = 5) -> list[Label]:
         """The ``top`` ImageNet labels of one RGB image with their probabilities."""
         return self.analyse(image, top)[1]
 
     def analyse(self, image: Any, top: int = 5) -> tuple[Vector, list[Label]]:
         """The embedding of a query photo and its top ImageNet labels in a single forward pass."""
+        vector, labels, _ = self.analyse_semantic(image, top)
+        return vector, labels
+
+    def analyse_semantic(self, image: Any, top: int = 5) -> tuple[Vector, list[Label], Vector]:
+        """:meth:`analyse` plus the photo's semantic vector (``zoom`` mode only, else empty)."""
+        if self.zoom:
+            vector, mean_probs = self._zoomed(image)
+            return vector, top_labels(mean_probs.tolist(), top), semantic_vector(mean_probs)
         if self.crops:
             vector, probs = self._mean_of_views(image, corners=True)
         else:
             vectors, all_probs = self._run([image], logits=True)
             vector, probs = vectors[0], all_probs[0]
-        labels = imagenet_labels()
-        ranked = sorted(range(len(probs)), key=lambda i: -probs[i])[:top]
-        return vector, [Label(labels[i], round(float(probs[i]), 4)) for i in ranked]
+        return vector, top_labels(probs, top), []
 
-    def _run(self, images: Sequence[Any], logits: bool) -> tuple[list[Vector], list[list[float]]]:
+    def _run(self, images: Sequence[Any], logits: bool,
+             resolution: int | None = None) -> tuple[list[Vector], list[list[float]]]:
         import torch
 
-        batch = preprocess(images, self.resolution).to(self.device, _dtype(self.network))
+        batch = preprocess(images, resolution or self.resolution).to(self.device, _dtype(self.network))
         with torch.inference_mode():
             features = self.network.features(batch)
             probs = self.network._fc(features).float().softmax(-1).cpu().tolist() if logits else []
         vectors = torch.nn.functional.normalize(features.float(), dim=-1).cpu().tolist()
         return vectors, probs
+
+
+def top_labels(probs: Sequence[float], top: int) -> list[Label]:
+    """The ``top`` most probable ImageNet labels."""
+    labels = imagenet_labels()
+    ranked = sorted(range(len(probs)), key=lambda i: -probs[i])[:top]
+    return [Label(labels[i], round(float(probs[i]), 4)) for i in ranked]
+
+
+def semantic_vector(probs: Any) -> Vector:
+    """Square-rooted class probabilities, L2-normalised: their cosine is the Bhattacharyya coefficient."""
+    import torch
+
+    return torch.nn.functional.normalize(torch.as_tensor(probs).float().clamp(min=0).sqrt(), dim=-1).tolist()
 
 
 def pixel_spec(resolution: int) -> Any:
@@ -396,7 +458,8 @@ def variant_for(spec: str) -> LiteVariant | None:
 
 
 @lru_cache(maxsize=4)
-def load_efficientnet(spec: str, device: str, batch_size: int, crops: bool = False) -> EfficientNetEmbedder:
+def load_efficientnet(spec: str, device: str, batch_size: int, crops: bool = False,
+                      zoom: bool = False) -> EfficientNetEmbedder:
     """Load a packaged EfficientNet-Lite once per process."""
     import torch
 
@@ -412,4 +475,4 @@ def load_efficientnet(spec: str, device: str, batch_size: int, crops: bool = Fal
         network = network.half().to(memory_format=torch.channels_last)
         batch_size *= CUDA_BATCH_FACTOR
     log.info("loaded %s on %s", spec, device)
-    return EfficientNetEmbedder(spec, network, variant.resolution, device, batch_size, crops=crops)
+    return EfficientNetEmbedder(spec, network, variant.resolution, device, batch_size, crops=crops, zoom=zoom)
