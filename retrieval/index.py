@@ -386,10 +386,10 @@ class ProductStore:
         semantic.delete(where=gone)
         zooms.delete(where=gone)
         if batch.semantic_vectors:
-            semantic.upsert(ids=list(batch.photo_ids), embeddings=list(batch.semantic_vectors),
+            semantic.upsert(ids=list(batch.photo_ids), embeddings=[list(v) for v in batch.semantic_vectors],
                             metadatas=list(batch.photo_metadatas))
         if batch.zoom_ids:
-            zooms.upsert(ids=list(batch.zoom_ids), embeddings=list(batch.zoom_vectors),
+            zooms.upsert(ids=list(batch.zoom_ids), embeddings=[list(v) for v in batch.zoom_vectors],
                          metadatas=list(batch.zoom_metadatas))
 
     # --- reading -------------------------------------------------------------------------

@@ -1,12 +1,19 @@
-"""Pooling of the last EfficientNet feature map (GeM, R-MAC) and zoomed packshot views."""
+"""Pooling of the last EfficientNet feature map (GeM, R-MAC), zoomed packshot views, zoom mode."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageStat
 
 from retrieval.colors import foreground_box
-from retrieval.effnet import box_views, gem, rmac, rmac_regions
+from retrieval.effnet import CatalogPhoto, box_views, gem, rmac, rmac_regions, semantic_vector
+from retrieval.index import open_store
+from retrieval.ocr import OcrText
+from retrieval.photo import FusionModel, PhotoDescription, PhotoMatcher
+from shopassist.settings import Settings
 
 torch = pytest.importorskip("torch")
 
@@ -66,3 +73,57 @@ def test_packshot_box_views_zoom_on_the_item_not_the_backdrop() -> None:
 def _white_share(image: Image.Image) -> float:
     counts = dict((colour, n) for n, colour in image.getcolors(maxcolors=1 << 16))
     return counts.get((255, 255, 255), 0) / (image.width * image.height)
+
+
+class FakeZoomEmbedder:
+    """A zoom-mode photo model in four dims: photo vectors on axes 0-2, every zoomed view on axis 3."""
+
+    name, has_text, zoom, dim = "fake-zoom", False, True, 4
+
+    def config(self) -> dict[str, object]:
+        return {"kind": "image", "name": self.name + " (zoom)", "dim": self.dim}
+
+    def _vector(self, image: Image.Image) -> list[float]:
+        r, g, b = (c + 1.0 for c in ImageStat.Stat(image.convert("RGB")).mean)
+        norm = (r * r + g * g + b * b) ** 0.5
+        return [r / norm, g / norm, b / norm, 0.0]
+
+    def catalog_photos(self, images: list[Image.Image]) -> list[CatalogPhoto]:
+        return [CatalogPhoto(self._vector(im), ((0.0, 0.0, 0.0, 1.0),) * 2, self._vector(im)[:3])
+                for im in images]
+
+    def embed_images(self, paths: list[str]) -> list[list[float]]:
+        raise AssertionError("zoom mode indexes through catalog_photos")
+
+
+def test_zoom_mode_indexes_zoomed_views_and_semantic_vectors_and_matches_them(
+        settings: Settings, fake_text: object, small_catalog: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("retrieval.index.load_image_embedder", lambda s: FakeZoomEmbedder())
+    store = open_store(settings)
+    store.index_catalog(small_catalog, progress=False)
+    photos = store.photo_count()
+    assert photos > 12
+    assert store._reader("zooms").count() == 2 * photos and store._reader("semantic").count() == photos
+    matcher = PhotoMatcher(store, settings, FusionModel({"default": {"image": 1.0}}, 0.0))
+    products = {json.loads(line)["id"] for line in small_catalog.read_text().splitlines()}
+    zoom_only = PhotoDescription((), (), OcrText(()), False, (0.0, 0.0, 0.0, 1.0), (1.0,) * 256)
+    signals = matcher.signals(zoom_only, photos, None)
+    assert set(signals["image"]) == products and min(signals["image"].values()) > 0.99  # via the zooms
+    assert signals["semantic"] == {}  # the photo has no semantic vector
+    first = sorted(products)[0]
+    reference = store._reader("semantic").get(where={"product_id": first}, include=["embeddings"])
+    with_semantic = PhotoDescription((), (), OcrText(()), False, (1.0, 0.0, 0.0, 0.0), (1.0,) * 256,
+                                     tuple(reference["embeddings"][0]))
+    semantic = matcher.signals(with_semantic, photos, None)["semantic"]
+    assert set(semantic) == products and semantic[first] == pytest.approx(1.0, abs=1e-4)
+    small_catalog.write_text("\n".join(small_catalog.read_text().splitlines()[:10]) + "\n")
+    store.index_catalog(small_catalog, progress=False, prune=True)  # dropped products lose their zooms
+    assert store._reader("zooms").count() == 2 * store.photo_count()
+    assert store._reader("semantic").count() == store.photo_count() < photos
+
+
+def test_semantic_vectors_compare_class_distributions_by_bhattacharyya() -> None:
+    p, q = torch.tensor([0.7, 0.2, 0.1, 0.0]), torch.tensor([0.1, 0.2, 0.3, 0.4])
+    a, b = torch.tensor(semantic_vector(p)), torch.tensor(semantic_vector(q))
+    assert float(a.norm()) == pytest.approx(1.0) and float(a @ a) == pytest.approx(1.0)
+    assert float(a @ b) == pytest.approx(float((p * q).sqrt().sum()), abs=1e-6)
