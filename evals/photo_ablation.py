@@ -143,20 +143,41 @@ def orb_inliers(query_paths: list[Path], packshots: list[Path], order: Any) -> A
     import cv2
     import numpy as np
 
-    orb, matcher = cv2.ORB_create(nfeatures=1000), cv2.BFMatcher(cv2.NORM_HAMMING)
+    everyone = np.ones(len(query_paths), dtype=bool)
+    return local_inliers(query_paths, packshots, order, everyone,
+                         (cv2.ORB_create(nfeatures=1000), cv2.BFMatcher(cv2.NORM_HAMMING), 0.8))
+
+
+def sift_inliers(query_paths: list[Path], packshots: list[Path], order: Any, only: Any) -> Any:
+    """RANSAC inliers of SIFT matches (ratio test 0.75) in the top ``ORB_TOP`` of the ``only`` queries."""
+    import cv2
+
+    return local_inliers(query_paths, packshots, order, only,
+                         (cv2.SIFT_create(nfeatures=1000), cv2.BFMatcher(cv2.NORM_L2), 0.75))
+
+
+def local_inliers(query_paths: list[Path], packshots: list[Path], order: Any, only: Any,
+                  method: tuple[Any, Any, float]) -> Any:
+    """(queries, packshots) RANSAC inlier counts of local-feature matches for each selected query's top
+    ``ORB_TOP`` packshots in ``order`` (0 elsewhere); ``method`` = (detector, matcher, ratio)."""
+    import cv2
+    import numpy as np
+    from tqdm import tqdm
+
+    detector, matcher, ratio = method
 
     def features(path: Path) -> tuple[Any, Any]:
         image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
         scale = 640 / max(image.shape)
         image = cv2.resize(image, None, fx=scale, fy=scale) if scale < 1 else image
-        points, desc = orb.detectAndCompute(image, None)
+        points, desc = detector.detectAndCompute(image, None)
         return np.float32([p.pt for p in points]), desc
 
     def inliers(a: tuple[Any, Any], b: tuple[Any, Any]) -> int:
         if a[1] is None or b[1] is None or len(a[1]) < 5 or len(b[1]) < 5:
             return 0
         pairs = matcher.knnMatch(a[1], b[1], k=2)
-        good = [m[0] for m in pairs if len(m) == 2 and m[0].distance < 0.8 * m[1].distance]
+        good = [m[0] for m in pairs if len(m) == 2 and m[0].distance < ratio * m[1].distance]
         if len(good) < 5:
             return 0
         _, mask = cv2.findHomography(a[0][[g.queryIdx for g in good]], b[0][[g.trainIdx for g in good]],
@@ -165,8 +186,8 @@ def orb_inliers(query_paths: list[Path], packshots: list[Path], order: Any) -> A
 
     shots = [features(p) for p in packshots]
     counts = np.zeros(order.shape, dtype=np.float32)
-    for qi, path in enumerate(query_paths):
-        query = features(path)
+    for qi in tqdm(np.flatnonzero(only), desc="local features", unit="photo"):
+        query = features(query_paths[qi])
         for ci in order[qi, :ORB_TOP]:
             counts[qi, ci] = inliers(query, shots[ci])
     return counts
@@ -225,7 +246,7 @@ def pooled_rows(cache: Path, colour: Any, ocr: Any) -> dict[str, dict[str, Any]]
     return rows
 
 
-def run(cache: Path, orb: bool, pooled: bool) -> None:
+def run(cache: Path, orb: bool, pooled: bool, sift: bool = False) -> None:
     import numpy as np
 
     from retrieval.colors import hsv_histogram
@@ -249,6 +270,12 @@ def run(cache: Path, orb: bool, pooled: bool) -> None:
     hist = _cached(cache / "hist.npy",
                    lambda: np.array([hsv_histogram(load_image(p)) for p in shots + photos]))
     colour = hist[len(shots):] @ hist[: len(shots)].T
+
+    def sifted(name: str, image: Any) -> Any:  # log(1 + SIFT inliers), photos with OCR text only
+        order = np.argsort(-image, axis=1)
+        found = _cached(cache / f"sift-{name}.npy", lambda: sift_inliers(photos, shots, order, has_text))
+        return np.log1p(found)
+
     rows: dict[str, dict[str, Any]] = {"colour only": {"c": colour}, "OCR only": {"o": ocr}}
     for model in MODELS:
         q = _cached(cache / f"{model}-q.npy", lambda m=model: embed_views(m, photos, m == MODELS[0]))
@@ -275,6 +302,9 @@ def run(cache: Path, orb: bool, pooled: bool) -> None:
     dev_mrr = {name: report(name, signals, targets, dev, has_text) for name, signals in rows.items()}
     chosen = max(dev_mrr, key=lambda n: dev_mrr[n])
     print(f"chosen by dev MRR: {chosen} (dev MRR {dev_mrr[chosen]:.3f})")
+    if sift:  # third round: SIFT inliers as one more signal, on the first round's Lite0 crops and the choice
+        for name, key in ((f"{MODELS[0]} crops + colour + OCR", "lite0-crops"), (chosen, "chosen")):
+            report(f"{name} + SIFT", rows[name] | {"r": sifted(key, rows[name]["i"])}, targets, dev, has_text)
 
 
 def report(name: str, signals: Mapping[str, Any], targets: Any, dev: Any, has_text: Any) -> float:
@@ -294,8 +324,10 @@ def main() -> None:
     parser.add_argument("--orb", action="store_true", help="also re-rank the top 20 by ORB inliers")
     parser.add_argument("--pooled", action="store_true",
                         help="also GeM / R-MAC pooling, multi-scale, class probabilities, packshot box views")
+    parser.add_argument("--sift", action="store_true", help="also re-rank the top 20 of photos with OCR "
+                        "text by SIFT inliers (the first round's Lite0 crops and the dev-chosen variant)")
     args = parser.parse_args()
-    run(args.cache, args.orb, args.pooled)
+    run(args.cache, args.orb, args.pooled, args.sift)
 
 
 if __name__ == "__main__":
