@@ -277,8 +277,12 @@ def box_views(image: Any, box: tuple[int, int, int, int] | None) -> list[Any]:
         return []
     left, top, right, bottom = box
     x, y, w, h = (left + right) / 2, (top + bottom) / 2, right - left, bottom - top
-    return [image.crop((round(x - share * w / 2), round(y - share * h / 2), round(x + share * w / 2),
-                        round(y + share * h / 2))) for share in BOX_CROPS]
+    views = []
+    for share in BOX_CROPS:  # at least one pixel wide and high, however small the box
+        half_w, half_h = max(share * w, 1) / 2, max(share * h, 1) / 2
+        x0, y0 = round(x - half_w), round(y - half_h)
+        views.append(image.crop((x0, y0, max(round(x + half_w), x0 + 1), max(round(y + half_h), y0 + 1))))
+    return views
 
 
 @dataclass(frozen=True)

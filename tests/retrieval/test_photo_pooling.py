@@ -68,6 +68,7 @@ def test_packshot_box_views_zoom_on_the_item_not_the_backdrop() -> None:
     assert _white_share(views[0]) < 0.15 and _white_share(views[1]) == _white_share(views[2]) == 0
     assert foreground_box(Image.new("RGB", (50, 50), "white")) is None
     assert box_views(image, None) == []
+    assert all(v.width >= 1 and v.height >= 1 for v in box_views(image, (10, 10, 10, 11)))  # degenerate box
 
 
 def _white_share(image: Image.Image) -> float:
