@@ -107,13 +107,19 @@ def chance(n_products: int, queries: int) -> dict[str, float]:
         "MRR": sum(1 / r for r in range(1, n_products + 1)) / n_products, "queries": queries}
 
 
+def present(queries: Sequence[PhotoQuery]) -> list[str]:
+    """The signals the photo model gives at all (``semantic`` only in EfficientNet zoom mode)."""
+    return [s for s in SIGNALS if s in ("image", "color", "ocr") or any(q.signals.get(s) for q in queries)]
+
+
 def fit_weights(queries: Sequence[PhotoQuery]) -> dict[str, float]:
     """The grid weights with the best dev MRR (image weight fixed at 1)."""
     best, best_mrr = {"image": 1.0, "color": 0.0, "ocr": 0.0}, -1.0
     if not queries:
         return best
-    for color, ocr in itertools.product(WEIGHT_GRID, WEIGHT_GRID):
-        weights = {"image": 1.0, "color": color, "ocr": ocr}
+    others = present(queries)[1:]
+    for grid in itertools.product(WEIGHT_GRID, repeat=len(others)):
+        weights = {"image": 1.0, **dict(zip(others, grid, strict=True))}
         value = mrr([ranking(q, weights) for q in queries], [q.target for q in queries])
         if value > best_mrr + 1e-9:
             best, best_mrr = weights, value
@@ -197,7 +203,8 @@ def single_signal_table(sets: Mapping[str, tuple[list[PhotoQuery], int]],
     for name, (queries, n_products) in sets.items():
         test = [q for q in queries if q.split == "test"]
         rows = {"chance": chance(n_products, len(test))}
-        rows |= {signal: scores(test, lambda q, s=signal: {s: 1.0}, n_products) for signal in SIGNALS}
+        rows |= {signal: scores(test, lambda q, s=signal: {s: 1.0}, n_products)
+                 for signal in present(queries)}
         rows["fused (per-profile weights)"] = scores(test, lambda q: model.for_profile(q.photo.profile),
                                                      n_products)
         table[name] = rows

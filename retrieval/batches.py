@@ -33,6 +33,10 @@ class EmbeddedBatch:
     photo_metadatas: tuple[dict[str, Any], ...] = ()
     photo_vectors: tuple[Sequence[float], ...] = ()
     histograms: tuple[Sequence[float], ...] = ()
+    semantic_vectors: tuple[Sequence[float], ...] = ()  # zoom mode: same ids as the photos
+    zoom_ids: tuple[str, ...] = ()  # zoom mode: zoomed views of each photo's item
+    zoom_metadatas: tuple[dict[str, Any], ...] = ()
+    zoom_vectors: tuple[Sequence[float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,9 +91,26 @@ def _photo_records(products: Sequence[Product], image_root: Path, hashes: Mappin
             metas.append(filter_metadata(product) | extra)
     if not ids:
         return {}
+    if getattr(embedder, "zoom", False):
+        return _zoom_records(embedder, ids, paths, metas)
     vectors, histograms = photo_features(embedder, paths)
     return {"photo_ids": tuple(ids), "photo_metadatas": tuple(metas), "photo_vectors": tuple(vectors),
             "histograms": tuple(histograms)}
+
+
+def _zoom_records(embedder: Any, ids: Sequence[str], paths: Sequence[str],
+                  metas: Sequence[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+    """Photo records of a ``zoom`` EfficientNet: vectors, histograms, semantic vectors, zoomed views."""
+    images = [load_image(p) for p in paths]
+    photos = embedder.catalog_photos(images)
+    zooms = [(f"{i}~{k}", meta | {"zoom": k}, v) for i, meta, photo in zip(ids, metas, photos, strict=True)
+             for k, v in enumerate(photo.zooms)]
+    return {"photo_ids": tuple(ids), "photo_metadatas": tuple(metas),
+            "photo_vectors": tuple(p.vector for p in photos),
+            "histograms": tuple(hsv_histogram(im) for im in images),
+            "semantic_vectors": tuple(p.semantic for p in photos),
+            "zoom_ids": tuple(z[0] for z in zooms), "zoom_metadatas": tuple(z[1] for z in zooms),
+            "zoom_vectors": tuple(z[2] for z in zooms)}
 
 
 def embed_batch(products: Sequence[Product], image_root: Path, hashes: Mapping[str, str],

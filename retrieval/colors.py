@@ -8,6 +8,7 @@ the photo's border and left out, so a white packshot backdrop does not count as 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ BORDER = 4
 BACKGROUND_DISTANCE = 12.0
 MIN_FOREGROUND = 0.05
 MIN_SHARE = 0.12
+BOX_QUANTILES = (0.01, 0.99)
 NEUTRAL_CHROMA = 12.0
 HUE_SCALE = 30.0
 LIGHTNESS_SCALE = 50.0
@@ -71,6 +73,24 @@ def foreground(pixels: Any) -> Any:
     flat = pixels.reshape(-1, 3)
     keep = np.linalg.norm(rgb_to_lab(flat) - background, axis=-1) > BACKGROUND_DISTANCE
     return flat[keep] if keep.mean() >= MIN_FOREGROUND else flat
+
+
+def foreground_box(image: Any) -> tuple[int, int, int, int] | None:
+    """The item's bounding box (left, top, right, bottom) in image pixels on a plain backdrop: the
+    1st-99th percentile of foreground pixel positions; None when too little differs from the border."""
+    import numpy as np
+
+    pixels = _pixels(image)
+    background = rgb_to_lab(np.median(_border(pixels), axis=0))
+    mask = np.linalg.norm(rgb_to_lab(pixels) - background, axis=-1) > BACKGROUND_DISTANCE
+    if mask.mean() < MIN_FOREGROUND:
+        return None
+    rows, cols = np.nonzero(mask)
+    top, bottom = np.quantile(rows, BOX_QUANTILES)
+    left, right = np.quantile(cols, BOX_QUANTILES)
+    scale_y, scale_x = image.height / mask.shape[0], image.width / mask.shape[1]
+    return (int(left * scale_x), int(top * scale_y), min(image.width, math.ceil((right + 1) * scale_x)),
+            min(image.height, math.ceil((bottom + 1) * scale_y)))
 
 
 def hsv_histogram(image: Any) -> Vector:

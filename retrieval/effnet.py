@@ -33,6 +33,12 @@ LABELS_FILE = Path(__file__).with_name("imagenet_labels.txt")
 CENTRE_CROPS = (0.8, 0.6)
 CORNER_CROP = 0.6
 CROPS_SUFFIX = " (crops)"
+ZOOM_SUFFIX = " (zoom)"
+ZOOM_SCALE = 1.5
+BOX_CROPS = (1.0, 0.7, 0.5)
+GEM_P = 3.0
+GEM_EPS = 1e-6
+RMAC_LEVELS = 3
 
 
 @dataclass(frozen=True)
@@ -168,12 +174,16 @@ def build_network(state: dict[str, Any]) -> Any:
             self._bn1 = _bn(head)
             self._fc = nn.Linear(head, int(state["_fc.weight"].shape[0]))
 
-        def features(self, x: Any) -> Any:
+        def feature_map(self, x: Any) -> Any:
+            """The last convolutional feature map (N, 1280, H/32, W/32), after ReLU6 (>= 0)."""
             act = nn.functional.relu6
             x = act(self._bn0(self._conv_stem(x)))
             for block in self._blocks:
                 x = block(x)
-            return act(self._bn1(self._conv_head(x))).mean(dim=(2, 3))
+            return act(self._bn1(self._conv_head(x)))
+
+        def features(self, x: Any) -> Any:
+            return self.feature_map(x).mean(dim=(2, 3))
 
         def forward(self, x: Any) -> Any:
             return self._fc(self.features(x))
@@ -181,6 +191,42 @@ def build_network(state: dict[str, Any]) -> Any:
     net = EfficientNetLite()
     net.load_state_dict(state)
     return net.eval()
+
+
+def gem(feature_map: Any, p: float = GEM_P) -> Any:
+    """Generalised-mean pooling (N, C, H, W) -> (N, C): p = 1 is average pooling, large p tends to max."""
+    return feature_map.clamp(min=GEM_EPS).pow(p).mean(dim=(2, 3)).pow(1.0 / p)
+
+
+def rmac_regions(height: int, width: int, levels: int = RMAC_LEVELS) -> list[tuple[int, int, int, int]]:
+    """R-MAC regions (top, bottom, left, right): at level l, squares of side 2·min(H, W)/(l + 1)
+    on an l-wide grid along the shorter side (more along the longer one), overlapping ~40 %."""
+    regions = []
+    for level in range(1, levels + 1):
+        side = max(1, math.ceil(2 * min(height, width) / (level + 1)))
+        rows = _positions(height, side, level)
+        cols = _positions(width, side, level)
+        regions += [(top, top + side, left, left + side) for top in rows for left in cols]
+    return regions
+
+
+def _positions(length: int, side: int, count: int) -> list[int]:
+    """Start offsets of ``count`` (at least) windows of ``side`` evenly covering ``length``."""
+    if side >= length:
+        return [0]
+    count = max(count, math.ceil(length / side))
+    return sorted({round(i * (length - side) / max(count - 1, 1)) for i in range(count)})
+
+
+def rmac(feature_map: Any, levels: int = RMAC_LEVELS) -> Any:
+    """Regional max pooling (N, C, H, W) -> (N, C): the sum of the L2-normalised max over each
+    :func:`rmac_regions` region (no PCA whitening; the result is not normalised)."""
+    import torch
+
+    height, width = feature_map.shape[-2:]
+    regions = rmac_regions(height, width, levels)
+    pooled = [feature_map[..., t:b, x0:x1].amax(dim=(2, 3)) for t, b, x0, x1 in regions]
+    return torch.nn.functional.normalize(torch.stack(pooled), dim=-1).sum(0)
 
 
 def weights_path(variant: LiteVariant) -> Path:
@@ -224,6 +270,31 @@ def crop_views(image: Any, corners: bool) -> list[Any]:
     return views
 
 
+def box_views(image: Any, box: tuple[int, int, int, int] | None) -> list[Any]:
+    """Zoomed views of a packshot's item: its bounding box and centre crops of it (``BOX_CROPS``), so
+    a close-up (a bulk bin, a hand-held pack) can match; none without a box."""
+    if box is None:
+        return []
+    left, top, right, bottom = box
+    x, y, w, h = (left + right) / 2, (top + bottom) / 2, right - left, bottom - top
+    views = []
+    for share in BOX_CROPS:  # at least one pixel wide and high, however small the box
+        half_w, half_h = max(share * w, 1) / 2, max(share * h, 1) / 2
+        x0, y0 = round(x - half_w), round(y - half_h)
+        views.append(image.crop((x0, y0, max(round(x + half_w), x0 + 1), max(round(y + half_h), y0 + 1))))
+    return views
+
+
+@dataclass(frozen=True)
+class CatalogPhoto:
+    """What a catalog photo contributes in ``zoom`` mode: its vector, the vectors of zoomed views of
+    its item (matched as extra views of the same photo) and its square-rooted class probabilities."""
+
+    vector: Vector
+    zooms: tuple[Vector, ...]
+    semantic: Vector
+
+
 @dataclass
 class EfficientNetEmbedder:
     """Photo -> photo similarity with an ImageNet EfficientNet-Lite (no text side: ``has_text`` False)."""
@@ -235,6 +306,7 @@ class EfficientNetEmbedder:
     batch_size: int
     has_text: bool = False
     crops: bool = False
+    zoom: bool = False
 
     @property
     def dim(self) -> int:
@@ -242,12 +314,13 @@ class EfficientNetEmbedder:
 
     def config(self) -> dict[str, Any]:
         """What the store records: a change of model or of ``crops`` needs a re-index."""
-        return {"kind": "image", "name": self.name + (CROPS_SUFFIX if self.crops else ""), "dim": self.dim}
+        suffix = ZOOM_SUFFIX if self.zoom else CROPS_SUFFIX if self.crops else ""
+        return {"kind": "image", "name": self.name + suffix, "dim": self.dim}
 
     pixels_on_device: bool = True  # on CUDA: decode on threads, resize/normalise on the GPU
 
     def embed_images(self, paths: Sequence[str | Path]) -> list[Vector]:
-        if self.device.startswith("cuda") and self.pixels_on_device and not self.crops:
+        if self.device.startswith("cuda") and self.pixels_on_device and not (self.crops or self.zoom):
             return self._device_images(paths)
         return self.embed_pil([_load(p) for p in paths])
 
@@ -269,7 +342,9 @@ class EfficientNetEmbedder:
 
     def embed_pil(self, images: Sequence[Any]) -> list[Vector]:
         """Vectors for already-loaded RGB images (batched; on CUDA resized and normalised there; with
-        ``crops``, each the mean over its views)."""
+        ``crops``, each the mean over its views; with ``zoom``, also over the photo at 1.5x resolution)."""
+        if self.zoom:
+            return [self._zoomed(image)[0] for image in images]
         if self.crops:
             return [self._mean_of_views(image, corners=False)[0] for image in images]
         if self.device.startswith("cuda") and self.pixels_on_device:
@@ -290,30 +365,76 @@ class EfficientNetEmbedder:
         mean = torch.nn.functional.normalize(torch.tensor(vectors).mean(0), dim=-1)
         return mean.tolist(), probs[0]
 
+    def _zoomed(self, image: Any) -> tuple[Vector, Any]:
+        """``zoom`` mode: the normalised mean feature of the photo, its mirror and centre crops and the
+        photo at ``ZOOM_SCALE`` x resolution, and the class probabilities averaged over those views."""
+        import torch
+
+        views = crop_views(image, corners=False)
+        small, small_probs = self._run(views, logits=True)
+        large, large_probs = self._run([image], logits=True, resolution=round(self.resolution * ZOOM_SCALE))
+        mean = torch.nn.functional.normalize(torch.tensor(small + large).mean(0), dim=-1)
+        return mean.tolist(), torch.tensor(small_probs + large_probs).mean(0)
+
+    def catalog_photos(self, images: Sequence[Any]) -> list[CatalogPhoto]:
+        """``zoom`` mode, for indexing: each photo's vector, zoomed views of its item (the foreground box
+        on a plain backdrop, else the whole photo, and centre crops of it) and its semantic vector."""
+
+        from retrieval.colors import foreground_box
+
+        out = []
+        for image in images:
+            vector, probs = self._zoomed(image)
+            boxed = box_views(image, foreground_box(image) or (0, 0, *image.size))
+            zooms, _ = self._run(boxed, logits=False)
+            out.append(CatalogPhoto(vector, tuple(zooms), semantic_vector(probs)))
+        return out
+
     def classify(self, image: Any, top: int = 5) -> list[Label]:
         """The ``top`` ImageNet labels of one RGB image with their probabilities."""
         return self.analyse(image, top)[1]
 
     def analyse(self, image: Any, top: int = 5) -> tuple[Vector, list[Label]]:
         """The embedding of a query photo and its top ImageNet labels in a single forward pass."""
+        vector, labels, _ = self.analyse_semantic(image, top)
+        return vector, labels
+
+    def analyse_semantic(self, image: Any, top: int = 5) -> tuple[Vector, list[Label], Vector]:
+        """:meth:`analyse` plus the photo's semantic vector (``zoom`` mode only, else empty)."""
+        if self.zoom:
+            vector, mean_probs = self._zoomed(image)
+            return vector, top_labels(mean_probs.tolist(), top), semantic_vector(mean_probs)
         if self.crops:
             vector, probs = self._mean_of_views(image, corners=True)
         else:
             vectors, all_probs = self._run([image], logits=True)
             vector, probs = vectors[0], all_probs[0]
-        labels = imagenet_labels()
-        ranked = sorted(range(len(probs)), key=lambda i: -probs[i])[:top]
-        return vector, [Label(labels[i], round(float(probs[i]), 4)) for i in ranked]
+        return vector, top_labels(probs, top), []
 
-    def _run(self, images: Sequence[Any], logits: bool) -> tuple[list[Vector], list[list[float]]]:
+    def _run(self, images: Sequence[Any], logits: bool,
+             resolution: int | None = None) -> tuple[list[Vector], list[list[float]]]:
         import torch
 
-        batch = preprocess(images, self.resolution).to(self.device, _dtype(self.network))
+        batch = preprocess(images, resolution or self.resolution).to(self.device, _dtype(self.network))
         with torch.inference_mode():
             features = self.network.features(batch)
             probs = self.network._fc(features).float().softmax(-1).cpu().tolist() if logits else []
         vectors = torch.nn.functional.normalize(features.float(), dim=-1).cpu().tolist()
         return vectors, probs
+
+
+def top_labels(probs: Sequence[float], top: int) -> list[Label]:
+    """The ``top`` most probable ImageNet labels."""
+    labels = imagenet_labels()
+    ranked = sorted(range(len(probs)), key=lambda i: -probs[i])[:top]
+    return [Label(labels[i], round(float(probs[i]), 4)) for i in ranked]
+
+
+def semantic_vector(probs: Any) -> Vector:
+    """Square-rooted class probabilities, L2-normalised: their cosine is the Bhattacharyya coefficient."""
+    import torch
+
+    return torch.nn.functional.normalize(torch.as_tensor(probs).float().clamp(min=0).sqrt(), dim=-1).tolist()
 
 
 def pixel_spec(resolution: int) -> Any:
@@ -341,7 +462,8 @@ def variant_for(spec: str) -> LiteVariant | None:
 
 
 @lru_cache(maxsize=4)
-def load_efficientnet(spec: str, device: str, batch_size: int, crops: bool = False) -> EfficientNetEmbedder:
+def load_efficientnet(spec: str, device: str, batch_size: int, crops: bool = False,
+                      zoom: bool = False) -> EfficientNetEmbedder:
     """Load a packaged EfficientNet-Lite once per process."""
     import torch
 
@@ -357,4 +479,4 @@ def load_efficientnet(spec: str, device: str, batch_size: int, crops: bool = Fal
         network = network.half().to(memory_format=torch.channels_last)
         batch_size *= CUDA_BATCH_FACTOR
     log.info("loaded %s on %s", spec, device)
-    return EfficientNetEmbedder(spec, network, variant.resolution, device, batch_size, crops=crops)
+    return EfficientNetEmbedder(spec, network, variant.resolution, device, batch_size, crops=crops, zoom=zoom)

@@ -244,5 +244,5 @@ def load_image_embedder(settings: Settings) -> ImageEmbedder | None:
     device = pick_device(settings.device)
     if variant_for(settings.image_model) is not None:
         batch, crops = settings.embed_batch_size, settings.photo_crops
-        return load_efficientnet(settings.image_model, device, batch, crops)
+        return load_efficientnet(settings.image_model, device, batch, crops, settings.photo_zoom)
     return _load_image_text(settings.image_model, device, settings.embed_batch_size)

@@ -38,6 +38,7 @@ from shopassist.settings import Settings
 __all__ = ["IndexSummary", "ProductStore", "RowProblem", "Snapshot", "open_store"]
 
 log = logging.getLogger(__name__)
+PHOTO_SUFFIXES = ("images", "colors", "semantic", "zooms")
 BatchCallback = Callable[[int, int], None]
 
 
@@ -173,6 +174,10 @@ class ProductStore:
         """One colour histogram per product photo (same ids as ``images``), for photo search."""
         return self._collection("colors", COLOR_FEATURE)
 
+    def _zoomed(self) -> bool:
+        """Whether the photo model adds zoomed views and semantic vectors (EfficientNet ``zoom`` mode)."""
+        return bool(getattr(self.image_embedder, "zoom", False))
+
     def _plain_texts(self) -> Any:
         return self._collection("text")
 
@@ -302,7 +307,7 @@ class ProductStore:
             chunk = gone[start : start + self.settings.embed_batch_size * 32]
             texts.delete(ids=chunk)
             if self.image_embedder:
-                for suffix in ("images", "colors"):
+                for suffix in PHOTO_SUFFIXES if self._zoomed() else PHOTO_SUFFIXES[:2]:
                     self._collection(suffix).delete(where={"product_id": {"$in": chunk}})
         return len(gone)
 
@@ -370,8 +375,22 @@ class ProductStore:
                 ids, metas = list(batch.photo_ids), list(batch.photo_metadatas)
                 images.upsert(ids=ids, embeddings=list(batch.photo_vectors), metadatas=metas)
                 colors.upsert(ids=ids, embeddings=list(batch.histograms), metadatas=metas)
+            if self._zoomed():
+                self._write_zooms(batch, gone)
         self.texts.upsert(ids=list(batch.product_ids), embeddings=list(batch.text_vectors),
                           documents=list(batch.documents), metadatas=list(batch.text_metadatas))
+
+    def _write_zooms(self, batch: EmbeddedBatch, gone: dict[str, Any]) -> None:
+        """Zoom mode: the semantic vector of each photo and the zoomed views of its item."""
+        semantic, zooms = self._collection("semantic"), self._collection("zooms")
+        semantic.delete(where=gone)
+        zooms.delete(where=gone)
+        if batch.semantic_vectors:
+            semantic.upsert(ids=list(batch.photo_ids), embeddings=[list(v) for v in batch.semantic_vectors],
+                            metadatas=list(batch.photo_metadatas))
+        if batch.zoom_ids:
+            zooms.upsert(ids=list(batch.zoom_ids), embeddings=[list(v) for v in batch.zoom_vectors],
+                         metadatas=list(batch.zoom_metadatas))
 
     # --- reading -------------------------------------------------------------------------
     def count(self) -> int:
@@ -516,13 +535,27 @@ class ProductStore:
     def nearest_colors(self, histograms: Sequence[Sequence[float]], n: int,
                        where: Where | None) -> list[Neighbour]:
         """The ``n`` photos whose colour histogram is nearest to each of ``histograms``."""
-        if not histograms or self.photo_count() == 0:
+        return self._nearest("colors", histograms, n, where)
+
+    def nearest_zooms(self, vectors: Sequence[Sequence[float]], n: int,
+                      where: Where | None) -> list[Neighbour]:
+        """Zoom mode: the ``n`` zoomed catalog views nearest to each photo vector (none otherwise)."""
+        return self._nearest("zooms", vectors, n, where) if self._zoomed() else []
+
+    def nearest_semantic(self, vectors: Sequence[Sequence[float]], n: int,
+                         where: Where | None) -> list[Neighbour]:
+        """Zoom mode: the ``n`` photos whose class probabilities are nearest (none otherwise)."""
+        return self._nearest("semantic", vectors, n, where) if self._zoomed() else []
+
+    def _nearest(self, suffix: str, vectors: Sequence[Sequence[float]], n: int,
+                 where: Where | None) -> list[Neighbour]:
+        if not vectors or not any(vectors) or self.photo_count() == 0:
             return []
         try:
-            got = self._read(lambda: self._reader("colors").query(
-                query_embeddings=[list(h) for h in histograms], n_results=max(1, n), where=where,
+            got = self._read(lambda: self._reader(suffix).query(
+                query_embeddings=[list(h) for h in vectors], n_results=max(1, n), where=where,
                 include=["distances", "metadatas"]))
-        except Exception:  # a store indexed before colour histograms existed: no colour signal
+        except Exception:  # a store indexed before this signal existed: no such signal
             return []
         rows = ((m, d) for metas, dists in zip(got["metadatas"], got["distances"], strict=True)
                 for m, d in zip(metas, dists, strict=True))

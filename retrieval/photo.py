@@ -27,7 +27,7 @@ from retrieval.ocr import OcrText, TrigramIndex, load_reader
 from shopassist.settings import Settings
 
 FUSION_FILE = Path(__file__).with_name("photo_fusion.json")
-SIGNALS = ("image", "color", "ocr")
+SIGNALS = ("image", "color", "ocr", "semantic")
 DEFAULT_WEIGHTS = {"image": 1.0, "color": 0.0, "ocr": 0.0}
 CATEGORY_VOTERS = 5
 DESCRIBED_CACHE = 8
@@ -85,6 +85,7 @@ class PhotoDescription:
     studio: bool
     vector: tuple[float, ...] = field(repr=False)
     histogram: tuple[float, ...] = field(repr=False)
+    semantic: tuple[float, ...] = field(default=(), repr=False)  # zoom mode: sqrt class probabilities
 
     @property
     def profile(self) -> str:
@@ -166,8 +167,11 @@ class PhotoMatcher:
         studio = studio_backdrop(image)
         ocr = self.model.uses_ocr(studio) if ocr is None else ocr
         embedder = self.store.image_embedder
+        semantic: list[float] = []
         if embedder is None:
             vector, labels = [], []
+        elif hasattr(embedder, "analyse_semantic"):
+            vector, labels, semantic = embedder.analyse_semantic(image)
         elif hasattr(embedder, "analyse"):
             vector, labels = embedder.analyse(image)
         else:
@@ -176,15 +180,20 @@ class PhotoMatcher:
         text = reader.read(image) if reader else OcrText(())
         colors = dominant_colors(image, self.store.known_colors())
         return PhotoDescription(tuple(labels), tuple(colors), text, studio,
-                                tuple(vector), tuple(hsv_histogram(image)))
+                                tuple(vector), tuple(hsv_histogram(image)), tuple(semantic))
 
     # --- ranking ----------------------------------------------------------------------------------
     def signals(self, photo: PhotoDescription, n: int, where: Where | None) -> dict[str, Scores]:
-        """Per-signal scores of candidate products (photo and colour from Chroma, OCR over all)."""
-        image_scores, _ = best_per_product(self.store.nearest_images([photo.vector], n, where)
-                                           if photo.vector else [])
+        """Per-signal scores of candidate products (photo and colour from Chroma, OCR over all; in zoom
+        mode a photo also matches zoomed views of the catalog photos, and the semantic signal is added)."""
+        vectors = [photo.vector] if photo.vector else []
+        image_scores, _ = best_per_product(self.store.nearest_images(vectors, n, where)
+                                           + self.store.nearest_zooms(vectors, n, where))
         colour_scores, _ = best_per_product(self.store.nearest_colors([photo.histogram], n, where))
-        return {"image": image_scores, "color": colour_scores, "ocr": self._ocr_scores(photo.text, where)}
+        semantic, _ = best_per_product(self.store.nearest_semantic([photo.semantic], n, where)
+                                       if photo.semantic else [])
+        return {"image": image_scores, "color": colour_scores, "ocr": self._ocr_scores(photo.text, where),
+                "semantic": semantic}
 
     def rank(self, photo: PhotoDescription, n: int, where: Where | None = None,
              drop: Sequence[str] = ()) -> list[PhotoMatch]:

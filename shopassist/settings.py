@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         False, description="EfficientNet photo vectors averaged over mirror and centre crops (query photos "
         "also corner crops): better matches for shelf/phone photos, ~4x slower indexing, ~8x slower photo "
         "queries; run `shopassist eval retrieval --fit-photo` after turning it on.")
+    photo_zoom: bool = Field(
+        False, description="EfficientNet photo vectors over mirror, centre crops and a 1.5x-resolution view; "
+        "catalog photos also add zoomed views of the item (its box on a plain backdrop) and ImageNet class "
+        "probabilities as a fourth photo signal: better grocery matches on dev, ~3x slower indexing, 2-4x "
+        "slower photo queries (demo catalog); run `shopassist eval retrieval --fit-photo` after turning it "
+        "on.")
     photo_ocr: bool = Field(True, description="Read text on uploaded photos (needs rapidocr-onnxruntime).")
     ocr_det_side: int = Field(480, ge=64, description="OCR text-detector input size (short side, px).")
     device: str = Field("auto", description="auto, cpu or cuda[:N].")

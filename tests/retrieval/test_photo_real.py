@@ -121,3 +121,28 @@ def test_tag_reports_colours_and_issues(tmp_path: Path, demo_catalog: Path, sett
     assert report["photos"] >= 6 and report["color_accuracy"]["photos"] > 0
     assert all(tag["colors"] for tag in report["tags"])
     assert "![](thumbs/" in (tmp_path / "tags.md").read_text() or not any(t["issues"] for t in report["tags"])
+
+
+@needs_data
+def test_zoom_mode_matches_in_store_produce_photos_to_their_packshots() -> None:
+    import numpy as np
+
+    from retrieval.effnet import load_efficientnet
+    from retrieval.embed import load_image
+
+    model = load_efficientnet("packaged:efficientnet-lite0", "cpu", 8, zoom=True)
+    names = ("Banana", "Granny-Smith", "Lemon", "Lime", "Kiwi", "Orange", "Red-Bell-Pepper", "Cucumber")
+    shots = {n: model.catalog_photos([load_image(_grocery_packshot(n))])[0] for n in names}
+    assert all(len(s.zooms) == 3 and np.linalg.norm(s.semantic) == pytest.approx(1.0) for s in shots.values())
+
+    def ranked(name: str, number: str) -> tuple[list[str], list[str]]:
+        photo = SHARED / "grocery" / "photo_queries" / "test" / "Fruit" / name / f"{name}_{number}.jpg"
+        vector, _, semantic = model.analyse_semantic(load_image(photo))
+        image = {n: max(np.dot(vector, v) for v in (s.vector, *s.zooms)) for n, s in shots.items()}
+        classes = {n: np.dot(semantic, s.semantic) for n, s in shots.items()}
+        return sorted(image, key=lambda n: -image[n]), sorted(classes, key=lambda n: -classes[n])
+
+    for name, number in (("Banana", "001"), ("Kiwi", "001")):
+        assert ranked(name, number)[0][0] == name
+    for name, number in (("Banana", "001"), ("Lemon", "001"), ("Kiwi", "001"), ("Lime", "002")):
+        assert name in ranked(name, number)[1][:3]
