@@ -200,7 +200,7 @@ class Searcher:
         """Under a filter few products pass, an exact search over just those (the view's vectors);
         otherwise the vector index (:meth:`_nearest`), with the exact search as its fallback."""
         view = scope.view
-        if scope.mask is None or view.vectors is None:
+        if scope.mask is None or view.vectors is None or self.exact_below <= 0:
             return self._nearest(self._texts, [vector], n, scope)
 
         def exact() -> list[str]:

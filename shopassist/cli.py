@@ -15,6 +15,8 @@ from typing import Any, TextIO
 
 from shopassist import __version__
 from shopassist.errors import ShopAssistError
+from shopassist.settings import get_settings
+from shopassist.threads import limit_blas_threads
 
 COMMAND_MODULES = ("retrieval.cli", "speech.cli", "assistant.cli", "ui.cli", "evals.cli", "evals.bench.cli")
 
@@ -77,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     stdout, sys.stdout = sys.stdout, TerminalSafeWriter(sys.stdout)
     try:
+        limit_blas_threads(get_settings().blas_threads)
         return int(args.func(args) or 0)
     except ShopAssistError as e:
         print(f"error: {e}", file=sys.stderr)

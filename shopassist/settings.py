@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     filter_where_below: float = Field(
         0.02, ge=0, le=1, description="Filters passing a smaller share of products use Chroma `where`.")
     filter_max_overfetch: int = Field(2000, ge=1, description="Most dense neighbours fetched to filter.")
+    blas_threads: int = Field(1, ge=1, description="numpy BLAS threads (torch keeps its own pool); more "
+                              "spin against torch on the same cores.")
     filter_exact_below: int = Field(
         20_000, ge=0, description="Filters passing at most this many products search them exactly "
         "(brute force over the saved vectors) instead of the vector index; 0 turns it off.")

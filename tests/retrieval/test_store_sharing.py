@@ -226,13 +226,16 @@ def test_a_short_overfetch_falls_back_to_exact_search_not_chroma_where(
     chroma.where_below, chroma.exact_below = 1.01, 0
     request = SearchRequest("jacket for the rain", filters=filters, top_k=10)
     expected = [h.product.id for h in chroma.search(request).hits]
-    short.where_below, short.exact_below, short.max_overfetch = 0.0, 0, 60  # too few neighbours pass
+    short.where_below, short.exact_below, short.max_overfetch = 0.0, 1, 60  # too few neighbours pass
     wheres = []
     nearest = store.nearest_texts
     monkeypatch.setattr(store, "nearest_texts",
                         lambda v, n, where: wheres.append(where) or nearest(v, n, where))
     assert [h.product.id for h in short.search(request).hits] == expected
     assert wheres and all(w is None for w in wheres)  # over-fetched once, then the exact search
+    wheres.clear()
+    chroma.search(request)  # exact search off (exact_below 0): Chroma's own filtered search
+    assert any(w is not None for w in wheres)
 
 
 def test_exact_search_gathers_or_scans_to_the_same_ranking(demo_store_fake) -> None:
