@@ -23,7 +23,8 @@ from retrieval.tool import make_search_tool, search_with_tool
 
 SUMMARY_ITEMS = 3
 CANDIDATES_FACTOR = 3
-NO_VISION = "I can't look at the photo itself; the results come from the catalog search."
+NO_VISION = ("I can't answer questions about the photo's details; these results come from matching it with "
+             "the catalog.")
 Keep = Callable[[Product], bool]
 Order = Callable[[Hit], Any]
 

@@ -15,6 +15,7 @@ from assistant.backends import describe, grounded, make_generator, with_citation
 from assistant.facts import Fact
 from assistant.grounding import GroundedAnswerer
 from assistant.session import Assistant
+from assistant.turns import NO_VISION
 from shopassist.errors import ConfigError
 from shopassist.settings import DEMO_CATALOG, Settings
 from tests.assistant.conftest import FakeSearcher, ScriptedGenerator
@@ -221,7 +222,7 @@ def test_transformers_vlm_streams_tokens_for_a_photo(
         fake_searcher, GroundedAnswerer(ExtractiveAnswerer(0.35, 2), generator), cfg
     )
     reply, _ = assistant.respond("find a hoodie like this", image_path=PHOTO)
-    assert "I can't look at the photo itself; the results come from the catalog search." not in reply.notices
+    assert NO_VISION not in reply.notices
     assert reply.cards
 
 

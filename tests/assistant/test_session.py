@@ -10,6 +10,7 @@ from assistant.copilot import ESCALATE
 from assistant.results import Reply
 from assistant.session import Assistant
 from assistant.state import ConversationState
+from assistant.turns import NO_VISION
 from retrieval.catalog import Review
 from retrieval.results import Filters
 from shopassist.errors import InputError
@@ -156,7 +157,7 @@ def test_photo_without_photo_search_or_vision(assistant: Assistant, demo_catalog
     reply, _ = assistant.respond("what is this?", image_path=photo)
     assert reply.cards == ()
     assert reply.text.startswith("Photo search isn't available here")
-    assert "I can't look at the photo itself; the results come from the catalog search." in reply.notices
+    assert NO_VISION in reply.notices
     reply, _ = assistant.respond("find a hoodie like this", image_path=photo)
     assert (
         reply.cards and "Photo search needs an image-text model: set SHOPASSIST_IMAGE_MODEL." in reply.notices
