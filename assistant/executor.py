@@ -333,7 +333,7 @@ def unpriced(outcome: Outcome) -> Outcome:
         and outcome.cards
         and all(c.price is None for c in outcome.cards)
     ):
-        text = outcome.text.replace(SORT_NOTES.get(outcome.state.sort, "\0"), "", 1)
+        text = outcome.text.replace(SORT_NOTES[outcome.state.sort], "", 1)
         return replace(outcome, text=f"{text} The catalog lists no prices for these, so I couldn't sort them "
                                      "by price.")
     return outcome

@@ -26,7 +26,7 @@ import numpy as np
 from assistant import actions as act
 from assistant.slots import Reading, SlotReader, load_lexicon, phrase_pattern
 from assistant.state import ConversationState
-from assistant.vocab import stem
+from assistant.vocab import stem, words
 
 log = logging.getLogger(__name__)
 UTTERANCES_FILE = Path(__file__).parent / "data" / "utterances.jsonl"
@@ -36,7 +36,6 @@ NGRAM = "ngram"
 CLAUSE = re.compile(r"\s*(?:[:;,.!]|\band then\b|\bthen\b|\band\b)\s*", re.I)
 _FITTED: dict[str, Any] = {}  # fitted classifiers by file hash + encoder: one fit per process
 SEARCH_LIKE = {"search", "refine", "more"}
-WORD = re.compile(r"[A-Za-z]+")
 WHAT_TEXT = (
     "What are you looking for? Tell me a kind of product, and a budget, colour or size if you have one."
 )
@@ -241,11 +240,11 @@ class Planner:
         type word with a superlative); a singular word alone ("good for running") is not a kind."""
         vocab = self.reader.vocab
         superlative = reading.slots.sort != "relevance"
-        words = {stem(w) for w in WORD.findall(reading.text)
-                 if vocab.is_type_word(w) and (superlative or stem(w) != w.lower())}
+        kinds = {stem(w) for w in words(reading.text)
+                 if vocab.is_type_word(w) and (superlative or stem(w) != w)}
         if reading.slots.category:
-            words |= {stem(w) for w in WORD.findall(reading.slots.category.split("/")[-1])}
-        return words
+            kinds |= {stem(w) for w in words(reading.slots.category.split("/")[-1])}
+        return kinds
 
     def _search_like(
         self, label: str, reading: Reading, state: ConversationState, remember: act.Remember

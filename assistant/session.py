@@ -5,7 +5,6 @@ actions: retrieve + ground) -> phrase -> structure, pure with respect to the con
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -23,7 +22,7 @@ from assistant.slots import SlotReader, lexicon_phrases
 from assistant.state import ConversationState
 from assistant.toolplanner import ToolPlanner, supports_tools
 from assistant.turns import Outcome, Turns
-from assistant.vocab import Vocabulary, stem
+from assistant.vocab import Vocabulary, kind_words
 from shopassist.errors import ConfigError, InputError
 from shopassist.settings import Settings, get_settings
 
@@ -104,9 +103,8 @@ class Assistant:
         return self.planner.plan(text, ConversationState()).label
 
     def _kind_words_of(self, product_ids: Sequence[str]) -> set[str]:
-        """The (singular) words of these products' titles and categories: what kinds they are."""
-        texts = [" ".join([p.title, *p.categories]) for p in self.searcher.store.get(list(product_ids))]
-        return {stem(w) for text in texts for w in re.findall(r"[A-Za-z]+", text)}
+        """What kinds these products are (:func:`assistant.vocab.kind_words`)."""
+        return set().union(*(kind_words(p) for p in self.searcher.store.get(list(product_ids))))
 
     def reader(self) -> SlotReader:
         """The slot reader over the catalog's current vocabulary (rebuilt when the catalog changes)."""

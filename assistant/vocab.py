@@ -27,6 +27,11 @@ def words(text: str) -> list[str]:
     return WORD.findall(text.lower())
 
 
+def kind_words(product: Product) -> set[str]:
+    """The (singular) words of a product's title and categories: what kind of product it is."""
+    return {stem(w) for w in words(f"{product.title} {' '.join(product.categories)}")}
+
+
 def _product_words(product: Product) -> list[str]:
     parts = [product.title, " ".join(product.categories), product.description, product.brand or ""]
     parts += list(product.attributes.values()) + [v for vs in product.options.values() for v in vs]
@@ -56,13 +61,13 @@ class Vocabulary:
         counts.update({w: n for w, n in extra.items() if n >= MIN_EXTRA_COUNT})  # one-off typos stay unknown
         cues = frozenset(w for text in known for w in words(text))
         counts.update(cues)
-        types = {w for p in products for w in words(f"{p.title} {' '.join(p.categories)}")}
+        types = set().union(*(kind_words(p) for p in products))
         return cls(
             counts,
             colors=tuple(sorted({c for p in products for c in p.colors})),
             sizes=tuple(sorted({s for p in products for s in p.sizes})),
             categories=tuple(sorted({c for p in products for c in p.categories})),
-            type_words=frozenset(stem(w) for w in types if len(w) > 2),
+            type_words=frozenset(w for w in types if len(w) > 2),
             cues=cues,
         )
 

@@ -4,7 +4,6 @@ fake keyword searcher over the real demo products)."""
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 
 import pytest
@@ -16,7 +15,7 @@ from assistant.reviews import review_summary
 from assistant.session import Assistant
 from assistant.slots import SlotReader, lexicon_phrases
 from assistant.state import ConversationState
-from assistant.vocab import Vocabulary, stem
+from assistant.vocab import Vocabulary, kind_words
 from retrieval.catalog import Product, Review
 from retrieval.query import parse_query
 from shopassist.settings import PROJECT_ROOT
@@ -251,8 +250,7 @@ class _AlwaysAsks:
 
 
 def test_a_question_naming_a_kind_not_on_screen_is_a_search(reader: SlotReader, products) -> None:
-    kinds = {p.id: {stem(w) for w in re.findall(r"[A-Za-z]+", " ".join([p.title, *p.categories]))}
-             for p in products}
+    kinds = {p.id: kind_words(p) for p in products}
     planner = Planner(_AlwaysAsks(), lambda: reader, 0.35, lambda ids: set().union(*(kinds[i] for i in ids)))
     jacket = next(p for p in products if any(c.endswith("Jackets") for c in p.categories))
     shown = ConversationState(query="jackets", shown_ids=(jacket.id,), focus_ids=(jacket.id,))
