@@ -154,9 +154,13 @@ def fit_threshold(positives: Sequence[Sequence[float]],
 
 def population_accuracy(cut: float, positives: Sequence[Sequence[float]],
                         negatives: Sequence[Sequence[float]]) -> float:
-    kept = [sum(v >= cut for v in g) / len(g) for g in positives if g]
-    dropped = [sum(v < cut for v in g) / len(g) for g in negatives if g]
-    return sum(kept + dropped) / len(kept + dropped)
+    rates = [_kept(cut, g) for g in positives if g] + [1 - _kept(cut, g) for g in negatives if g]
+    return sum(rates) / len(rates)
+
+
+def _kept(cut: float, values: Sequence[float]) -> float:
+    """The share of ``values`` at or above ``cut`` (0 for none)."""
+    return sum(v >= cut for v in values) / len(values) if values else 0.0
 
 
 def best_similarity(query: PhotoQuery) -> float:
@@ -165,9 +169,8 @@ def best_similarity(query: PhotoQuery) -> float:
 
 def threshold_accuracy(cut: float, positives: Mapping[str, Sequence[float]],
                        negatives: Mapping[str, Sequence[float]]) -> dict[str, float]:
-    return ({f"{name} kept": sum(v >= cut for v in values) / max(len(values), 1)
-             for name, values in positives.items()}
-            | {f"{name} turned away": sum(v < cut for v in values) / max(len(values), 1)
+    return ({f"{name} kept": _kept(cut, values) for name, values in positives.items()}
+            | {f"{name} turned away": 1 - _kept(cut, values) if values else 0.0
                for name, values in negatives.items()})
 
 
