@@ -18,8 +18,6 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -31,11 +29,12 @@ from retrieval.embed import ImageEmbedder, TextEmbedder, load_image_embedder, lo
 from retrieval.filters import Where
 from retrieval.ingest import CatalogRow, IndexSummary, RowProblem, image_policy, scan_catalog
 from retrieval.manifest import EMPTY_GENERATION, KEEP_RETIRED, ManifestStore, new_prefix, writer_lock
-from retrieval.view import StoreView, build_view, load_view, read_pages, save_view
+from retrieval.results import Neighbour
+from retrieval.view import EmptyCollection, Snapshot, StoreView, build_view, load_view, read_pages, save_view
 from shopassist.errors import ConfigError, IndexNotReadyError
 from shopassist.settings import Settings
 
-__all__ = ["IndexSummary", "ProductStore", "RowProblem", "Snapshot", "open_store"]
+__all__ = ["IndexSummary", "Neighbour", "ProductStore", "RowProblem", "Snapshot", "open_store"]
 
 log = logging.getLogger(__name__)
 PHOTO_SUFFIXES = ("images", "colors", "semantic", "zooms")
@@ -50,40 +49,6 @@ class IndexEngine(Protocol):
 
 RECORD_CACHE_SIZE = 4096
 _MODEL_LOCK = threading.RLock()
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """Every stored product with its text and metadata (what lexical search is built from)."""
-
-    key: tuple[int, int]
-    ids: tuple[str, ...]
-    documents: tuple[str, ...]
-    metadatas: tuple[dict[str, Any], ...]
-    products: tuple[Product, ...]
-
-    @cached_property
-    def position(self) -> dict[str, int]:
-        """Product id -> index into the tuples above."""
-        return {pid: i for i, pid in enumerate(self.ids)}
-
-    @cached_property
-    def colors(self) -> list[str]:
-        return sorted({c for p in self.products for c in p.colors})
-
-    @cached_property
-    def categories(self) -> list[str]:
-        return sorted({c for p in self.products for c in p.categories})
-
-
-@dataclass(frozen=True)
-class Neighbour:
-    """One dense-search result: product id, cosine similarity, and the matching photo (image search)."""
-
-    product_id: str
-    similarity: float
-    image: str | None = None
-    color: str | None = None
 
 
 def _client(settings: Settings) -> Any:
@@ -442,7 +407,7 @@ class ProductStore:
         view = load_view(folder) if generation.isalnum() else None
         if view is None:
             view = self._read(lambda: build_view(self._reader("text"), prefix, generation)) \
-                if self.count() else build_view(_EmptyCollection(), prefix, generation)
+                if self.count() else build_view(EmptyCollection(), prefix, generation)
             if generation.isalnum():
                 save_view(view, folder)
         self._records.clear()
@@ -523,14 +488,7 @@ class ProductStore:
     def nearest_images(self, vectors: Sequence[Sequence[float]], n: int,
                        where: Where | None) -> list[Neighbour]:
         """The ``n`` nearest photos to each query vector (one Chroma query for all), concatenated."""
-        if not vectors or self.photo_count() == 0:
-            return []
-        got = self._read(lambda: self._reader("images").query(
-            query_embeddings=[list(v) for v in vectors], n_results=max(1, n), where=where,
-            include=["distances", "metadatas"]))
-        rows = ((m, d) for metas, dists in zip(got["metadatas"], got["distances"], strict=True)
-                for m, d in zip(metas, dists, strict=True))
-        return [Neighbour(m["product_id"], 1.0 - d, m.get("image"), m.get("color")) for m, d in rows]
+        return self._nearest("images", vectors, n, where, optional=False)
 
     def nearest_colors(self, histograms: Sequence[Sequence[float]], n: int,
                        where: Where | None) -> list[Neighbour]:
@@ -548,14 +506,18 @@ class ProductStore:
         return self._nearest("semantic", vectors, n, where) if self._zoomed() else []
 
     def _nearest(self, suffix: str, vectors: Sequence[Sequence[float]], n: int,
-                 where: Where | None) -> list[Neighbour]:
+                 where: Where | None, optional: bool = True) -> list[Neighbour]:
+        """Nearest photo records of the ``suffix`` collection; an ``optional`` signal's collection may
+        be missing (a store indexed before the signal existed): then there are no neighbours."""
         if not vectors or not any(vectors) or self.photo_count() == 0:
             return []
         try:
             got = self._read(lambda: self._reader(suffix).query(
                 query_embeddings=[list(h) for h in vectors], n_results=max(1, n), where=where,
                 include=["distances", "metadatas"]))
-        except Exception:  # a store indexed before this signal existed: no such signal
+        except Exception:  # chromadb's NotFoundError and transport errors share no base class
+            if not optional:
+                raise
             return []
         rows = ((m, d) for metas, dists in zip(got["metadatas"], got["distances"], strict=True)
                 for m, d in zip(metas, dists, strict=True))
@@ -568,13 +530,6 @@ class ProductStore:
             where={"product_id": product_id}, include=["embeddings"]))["embeddings"]
         vectors = text["embeddings"]
         return (list(vectors[0]) if len(vectors) else None), [list(v) for v in photos]
-
-
-class _EmptyCollection:
-    """Stands in for a collection that does not exist yet (an empty store)."""
-
-    def get(self, **_: Any) -> dict[str, list]:
-        return {"ids": [], "documents": [], "metadatas": []}
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:

@@ -57,3 +57,13 @@ class SearchResponse:
     filters: Filters
     query_text: str = ""
     notices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """One dense-search result: product id, cosine similarity, and the matching photo (image search)."""
+
+    product_id: str
+    similarity: float
+    image: str | None = None
+    color: str | None = None

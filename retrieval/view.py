@@ -5,6 +5,7 @@ Chroma ``get()`` (it fails with "too many SQL variables"). A view is read from t
 pages once per generation, saved under ``<data_dir>/cache/views/`` (numpy arrays + the bm25s
 matrix) and loaded from there by every later process. Filters become a boolean mask over the
 view's document order (:meth:`StoreView.mask`), shared by the dense and the lexical list.
+A :class:`Snapshot` is the whole catalog's text and metadata, read in the same pages (evals, OCR).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from retrieval.catalog import Product
 from retrieval.filters import flag
 from retrieval.lexical import LexicalIndex
 from retrieval.results import Filters
@@ -253,3 +255,34 @@ def _drop_old_views(current: Path) -> None:
     for old in siblings[KEEP_VIEWS:]:
         if old != current:
             shutil.rmtree(old, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every stored product with its text and metadata (what lexical search is built from)."""
+
+    key: tuple[int, int]
+    ids: tuple[str, ...]
+    documents: tuple[str, ...]
+    metadatas: tuple[dict[str, Any], ...]
+    products: tuple[Product, ...]
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Product id -> index into the tuples above."""
+        return {pid: i for i, pid in enumerate(self.ids)}
+
+    @cached_property
+    def colors(self) -> list[str]:
+        return sorted({c for p in self.products for c in p.colors})
+
+    @cached_property
+    def categories(self) -> list[str]:
+        return sorted({c for p in self.products for c in p.categories})
+
+
+class EmptyCollection:
+    """Stands in for a collection that does not exist yet (an empty store)."""
+
+    def get(self, **_: Any) -> dict[str, list]:
+        return {"ids": [], "documents": [], "metadatas": []}
