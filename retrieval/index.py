@@ -125,6 +125,21 @@ class ProductStore:
             "`shopassist index CATALOG --reset` or change the model setting back."
         )
 
+    def changed_models(self) -> list[str]:
+        """``old -> new`` for each live collection whose vectors another model than the configured one
+        built (after a model setting changed, only a rebuild can use the new model)."""
+        changed = []
+        for suffix, embedder in (("text", self.text_embedder), ("images", self.image_embedder)):
+            try:
+                collection = self._client.get_collection(f"{self.prefix}-{suffix}", embedding_function=None)
+            except Exception:  # chromadb's NotFoundError: nothing built yet
+                continue
+            built = (collection.metadata or {}).get("embedder")
+            wanted = embedder.config() if embedder else None
+            if built and wanted and json.loads(built) != wanted and collection.count():
+                changed.append(f"{json.loads(built)['name']} -> {wanted['name']}")
+        return changed
+
     @property
     def texts(self) -> Any:
         return self._collection("text", self.text_embedder.config())

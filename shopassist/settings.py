@@ -35,9 +35,10 @@ class Settings(BaseSettings):
     # --- retrieval models ----------------------------------------------------------------
     text_model: str = Field("packaged:all-MiniLM-L6-v2", description="Hub id, local dir or packaged:NAME.")
     image_model: str | None = Field(
-        "packaged:efficientnet-lite0",
-        description="Photo model: packaged:efficientnet-lite0|lite2 (photo to photo), or a CLIP-family "
-        "hub id / local dir (photo and text); empty = no photo search.",
+        "packaged:efficientnet-lite0+packaged:efficientnet-lite2",
+        description="Photo model: packaged:efficientnet-lite0|lite2 (photo to photo; '+' joins both into "
+        "one ensemble, the default), or a CLIP-family hub id / local dir (photo and text); empty = no "
+        "photo search.",
     )
     photo_crops: bool = Field(
         False, description="EfficientNet photo vectors averaged over mirror and centre crops (query photos "

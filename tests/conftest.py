@@ -58,13 +58,14 @@ LUMA_PHOTO_PRODUCTS = 24  # the first Luma products (hoodies, jackets): quick to
 @pytest.fixture(scope="session")
 def luma_photo_store(tmp_path_factory: pytest.TempPathFactory, shared_data: Path):
     """A store of the first Luma products with every photo except the labelled query views, and the
-    (query photo, product id) pairs of those products (real EfficientNet-Lite0)."""
+    (query photo, product id) pairs of those products (the default photo model: real EfficientNet-Lite0
+    + Lite2 weights)."""
     from evals.photo import luma_set
     from retrieval.index import open_store
 
     products, root, queries = luma_set(shared_data)
     settings = Settings(data_dir=tmp_path_factory.mktemp("photos"), chroma_url=None, device="cpu",
-                        image_model="packaged:efficientnet-lite0")
+                        image_model=Settings.model_fields["image_model"].default)
     store = open_store(settings)
     store.index_products(products[:LUMA_PHOTO_PRODUCTS], root, progress=False)
     ids = {p.id for p in products[:LUMA_PHOTO_PRODUCTS]}

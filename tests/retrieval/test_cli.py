@@ -63,3 +63,18 @@ def test_convert_luma(shared_data: Path, tmp_path: Path) -> None:
     assert main(["convert-luma", str(shared_data / "luma"), str(tmp_path / "out")]) == 0
     lines = (tmp_path / "out" / "catalog.jsonl").read_text().splitlines()
     assert len(lines) == 191 and json.loads(lines[0])["id"] == "MH01"
+
+
+def test_index_rebuilds_by_itself_after_a_model_change(settings: Settings, fake_text: FakeTextEmbedder,
+                                                       small_catalog: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["index", str(small_catalog), "--quiet"]) == 0
+    capsys.readouterr()
+    fake_text.name = "fake-bow-v2"  # a new text model of the same size: every stored vector is stale
+    assert main(["index", str(small_catalog), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "the model changed (fake-bow -> fake-bow-v2): rebuilding the whole index" in captured.err
+    assert "indexed: 12  updated: 0  unchanged: 0" in captured.out
+    assert main(["index", str(small_catalog), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "model changed" not in captured.err and "unchanged: 12" in captured.out
