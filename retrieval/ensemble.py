@@ -3,8 +3,8 @@
 The members' L2-normalised vectors are concatenated, each scaled by ``1/sqrt(k)``, so the cosine of two
 ensemble vectors is the mean of the members' cosines; ImageNet labels come from the members' averaged
 class probabilities. On the shared data the two EfficientNet-Lites disagree usefully: with colour and
-OCR fused on top, grocery shelf photos (held-out test) go from R@1 0.345 / R@10 0.818 (Lite0) to about
-0.44 / 0.87, and Luma alternate views from R@1 0.70 to 0.72 (docs/evals/retrieval.md has the figures).
+OCR fused on top, grocery shelf photos (held-out test) go from R@1 0.345 / R@10 0.818 (Lite0) to
+0.432 / 0.864, and Luma alternate views from R@1 0.696 to 0.736 (docs/evals/retrieval.md).
 """
 
 from __future__ import annotations
