@@ -62,7 +62,7 @@ def test_allow_outside_images_flag_is_opt_in(settings: Settings, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     seen = []
     store = SimpleNamespace(index_catalog=lambda *a, **k: IndexSummary(), count=lambda: 0,
-                            catalog_warning=lambda catalog: None)
+                            catalog_warning=lambda catalog: None, changed_models=lambda: [])
     monkeypatch.setattr("retrieval.index.open_store", lambda s: seen.append(s.allow_outside_images) or store)
     catalog = write_catalog(tmp_path / "c", demo_rows(1))
     for flags in ([], ["--allow-outside-images"]):
