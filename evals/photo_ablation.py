@@ -303,6 +303,12 @@ def run(cache: Path, orb: bool, pooled: bool, sift: bool = False) -> None:
             if not (cache / f"{model}-pooled-{tag}.npz").is_file():
                 np.savez(cache / f"{model}-pooled-{tag}.npz", **pooled_views(model, paths, tag == "cat"))
         rows |= pooled_rows(cache, colour, ocr)
+        probs = [{t: np.load(cache / f"{m}-pooled-{t}.npz")["prob"].astype(np.float32) for t in ("q", "cat")}
+                 for m in MODELS]
+        mean = {t: sum(p[t] for p in probs) / len(probs) for t in ("q", "cat")}
+        rows["lite0+lite2 full + colour + OCR + prob"] = {  # the default photo model's four signals
+            "i": sum(views[m]["full"] for m in MODELS) / len(MODELS), "c": colour, "o": ocr,
+            "p": semantic(mean["q"], mean["cat"], (0,))}
     print(f"chance: R@1 {1 / len(catalog):.3f} R@10 {10 / len(catalog):.3f}; dev {dev.sum()} / test "
           f"{(~dev).sum()} queries; {has_text.sum()} photos with OCR text")
     dev_mrr = {name: report(name, signals, targets, dev, has_text) for name, signals in rows.items()}

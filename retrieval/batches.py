@@ -33,7 +33,7 @@ class EmbeddedBatch:
     photo_metadatas: tuple[dict[str, Any], ...] = ()
     photo_vectors: tuple[Sequence[float], ...] = ()
     histograms: tuple[Sequence[float], ...] = ()
-    semantic_vectors: tuple[Sequence[float], ...] = ()  # zoom mode: same ids as the photos
+    semantic_vectors: tuple[Sequence[float], ...] = ()  # zoom mode, ensembles: same ids as the photos
     zoom_ids: tuple[str, ...] = ()  # zoom mode: zoomed views of each photo's item
     zoom_metadatas: tuple[dict[str, Any], ...] = ()
     zoom_vectors: tuple[Sequence[float], ...] = ()
@@ -93,9 +93,20 @@ def _photo_records(products: Sequence[Product], image_root: Path, hashes: Mappin
         return {}
     if getattr(embedder, "zoom", False):
         return _zoom_records(embedder, ids, paths, metas)
+    if getattr(embedder, "semantic", False):
+        return _semantic_records(embedder, ids, paths, metas)
     vectors, histograms = photo_features(embedder, paths)
     return {"photo_ids": tuple(ids), "photo_metadatas": tuple(metas), "photo_vectors": tuple(vectors),
             "histograms": tuple(histograms)}
+
+
+def _semantic_records(embedder: Any, ids: Sequence[str], paths: Sequence[str],
+                      metas: Sequence[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+    """Photo records of an embedder with a class-probability signal: vectors, histograms, semantic."""
+    images = [load_image(p) for p in paths]
+    vectors, semantic = embedder.catalog_vectors(images)
+    return {"photo_ids": tuple(ids), "photo_metadatas": tuple(metas), "photo_vectors": tuple(vectors),
+            "histograms": tuple(hsv_histogram(im) for im in images), "semantic_vectors": tuple(semantic)}
 
 
 def _zoom_records(embedder: Any, ids: Sequence[str], paths: Sequence[str],

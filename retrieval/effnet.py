@@ -407,6 +407,19 @@ class EfficientNetEmbedder:
         vector, probs = self.vector_and_probs(image)
         return vector, top_labels(probs, top), []
 
+    def vectors_and_probs(self, images: Sequence[Any]) -> tuple[list[Vector], list[list[float]]]:
+        """Catalog photos' vectors (as :meth:`embed_pil`, batched) and their class probabilities."""
+        if self.crops:
+            pairs = [self._mean_of_views(image, corners=False) for image in images]
+            return [v for v, _ in pairs], [p for _, p in pairs]
+        vectors: list[Vector] = []
+        probs: list[list[float]] = []
+        for start in range(0, len(images), self.batch_size):
+            batch_vectors, batch_probs = self._run(images[start : start + self.batch_size], logits=True)
+            vectors += batch_vectors
+            probs += batch_probs
+        return vectors, probs
+
     def vector_and_probs(self, image: Any) -> tuple[Vector, list[float]]:
         """A query photo's vector (over its crop views with ``crops``) and its class probabilities."""
         if self.crops:

@@ -1,10 +1,9 @@
 """Two (or more) packaged photo models as one: ``packaged:efficientnet-lite0+packaged:efficientnet-lite2``.
 
 The members' L2-normalised vectors are concatenated, each scaled by ``1/sqrt(k)``, so the cosine of two
-ensemble vectors is the mean of the members' cosines; ImageNet labels come from the members' averaged
-class probabilities. On the shared data the two EfficientNet-Lites disagree usefully: with colour and
-OCR fused on top, grocery shelf photos (held-out test) go from R@1 0.345 / R@10 0.818 (Lite0) to
-0.432 / 0.864, and Luma alternate views from R@1 0.696 to 0.736 (docs/evals/retrieval.md).
+ensemble vectors is the mean of the members' cosines. The members' averaged class probabilities give the
+ImageNet labels and a fourth photo signal (``semantic``: the cosine of square-rooted probabilities,
+stored per catalog photo). Figures against Lite0 alone: docs/evals/retrieval.md and the README.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrieval.effnet import EfficientNetEmbedder, Label, Vector, top_labels
+from retrieval.effnet import EfficientNetEmbedder, Label, Vector, semantic_vector, top_labels
 
 SEPARATOR = "+"
 
@@ -38,6 +37,7 @@ class EnsembleEmbedder:
     members: tuple[EfficientNetEmbedder, ...]
     has_text: bool = False
     zoom: bool = False  # zoomed catalog views are a single-model mode
+    semantic: bool = True  # also the class-probability signal (its own collection, weight fitted on dev)
 
     @property
     def name(self) -> str:
@@ -64,15 +64,27 @@ class EnsembleEmbedder:
         per_member = [m.embed_pil(images) for m in self.members]
         return [joined(parts) for parts in zip(*per_member, strict=True)]
 
+    def catalog_vectors(self, images: Sequence[Any]) -> tuple[list[Vector], list[Vector]]:
+        """For indexing: each photo's ensemble vector and its semantic vector (mean class probabilities)."""
+        per_member = [m.vectors_and_probs(images) for m in self.members]
+        vectors = [joined(parts) for parts in zip(*(v for v, _ in per_member), strict=True)]
+        semantic = [semantic_vector(_mean(parts)) for parts in zip(*(p for _, p in per_member), strict=True)]
+        return vectors, semantic
+
     def classify(self, image: Any, top: int = 5) -> list[Label]:
         return self.analyse(image, top)[1]
 
     def analyse(self, image: Any, top: int = 5) -> tuple[Vector, list[Label]]:
         """The photo's ensemble vector and the top labels of the members' mean class probabilities."""
-        vectors, probs = zip(*(m.vector_and_probs(image) for m in self.members), strict=True)
-        mean = [sum(column) / len(probs) for column in zip(*probs, strict=True)]
-        return joined(vectors), top_labels(mean, top)
+        vector, labels, _ = self.analyse_semantic(image, top)
+        return vector, labels
 
     def analyse_semantic(self, image: Any, top: int = 5) -> tuple[Vector, list[Label], Vector]:
-        vector, labels = self.analyse(image, top)
-        return vector, labels, []
+        """:meth:`analyse` plus the photo's semantic vector (square-rooted mean class probabilities)."""
+        vectors, probs = zip(*(m.vector_and_probs(image) for m in self.members), strict=True)
+        mean = _mean(probs)
+        return joined(vectors), top_labels(mean, top), semantic_vector(mean)
+
+
+def _mean(rows: Sequence[Sequence[float]]) -> list[float]:
+    return [sum(column) / len(rows) for column in zip(*rows, strict=True)]

@@ -37,7 +37,6 @@ from shopassist.settings import Settings
 __all__ = ["IndexSummary", "Neighbour", "ProductStore", "RowProblem", "Snapshot", "open_store"]
 
 log = logging.getLogger(__name__)
-PHOTO_SUFFIXES = ("images", "colors", "semantic", "zooms")
 BatchCallback = Callable[[int, int], None]
 
 
@@ -157,6 +156,14 @@ class ProductStore:
     def _zoomed(self) -> bool:
         """Whether the photo model adds zoomed views and semantic vectors (EfficientNet ``zoom`` mode)."""
         return bool(getattr(self.image_embedder, "zoom", False))
+
+    def _semantic(self) -> bool:
+        """Whether the photo model stores class-probability (semantic) vectors (zoom mode, ensembles)."""
+        return self._zoomed() or bool(getattr(self.image_embedder, "semantic", False))
+
+    def _photo_suffixes(self) -> tuple[str, ...]:
+        return ("images", "colors") + (("semantic",) if self._semantic() else ()) + \
+            (("zooms",) if self._zoomed() else ())
 
     def _plain_texts(self) -> Any:
         return self._collection("text")
@@ -287,7 +294,7 @@ class ProductStore:
             chunk = gone[start : start + self.settings.embed_batch_size * 32]
             texts.delete(ids=chunk)
             if self.image_embedder:
-                for suffix in PHOTO_SUFFIXES if self._zoomed() else PHOTO_SUFFIXES[:2]:
+                for suffix in self._photo_suffixes():
                     self._collection(suffix).delete(where={"product_id": {"$in": chunk}})
         return len(gone)
 
@@ -355,19 +362,22 @@ class ProductStore:
                 ids, metas = list(batch.photo_ids), list(batch.photo_metadatas)
                 images.upsert(ids=ids, embeddings=list(batch.photo_vectors), metadatas=metas)
                 colors.upsert(ids=ids, embeddings=list(batch.histograms), metadatas=metas)
-            if self._zoomed():
-                self._write_zooms(batch, gone)
+            if self._semantic():
+                self._write_extra_photo_vectors(batch, gone)
         self.texts.upsert(ids=list(batch.product_ids), embeddings=list(batch.text_vectors),
                           documents=list(batch.documents), metadatas=list(batch.text_metadatas))
 
-    def _write_zooms(self, batch: EmbeddedBatch, gone: dict[str, Any]) -> None:
-        """Zoom mode: the semantic vector of each photo and the zoomed views of its item."""
-        semantic, zooms = self._collection("semantic"), self._collection("zooms")
+    def _write_extra_photo_vectors(self, batch: EmbeddedBatch, gone: dict[str, Any]) -> None:
+        """The semantic vector of each photo and (zoom mode) the zoomed views of its item."""
+        semantic = self._collection("semantic")
         semantic.delete(where=gone)
-        zooms.delete(where=gone)
         if batch.semantic_vectors:
             semantic.upsert(ids=list(batch.photo_ids), embeddings=[list(v) for v in batch.semantic_vectors],
                             metadatas=list(batch.photo_metadatas))
+        if not self._zoomed():
+            return
+        zooms = self._collection("zooms")
+        zooms.delete(where=gone)
         if batch.zoom_ids:
             zooms.upsert(ids=list(batch.zoom_ids), embeddings=[list(v) for v in batch.zoom_vectors],
                          metadatas=list(batch.zoom_metadatas))
@@ -517,8 +527,8 @@ class ProductStore:
 
     def nearest_semantic(self, vectors: Sequence[Sequence[float]], n: int,
                          where: Where | None) -> list[Neighbour]:
-        """Zoom mode: the ``n`` photos whose class probabilities are nearest (none otherwise)."""
-        return self._nearest("semantic", vectors, n, where) if self._zoomed() else []
+        """The ``n`` photos whose class probabilities are nearest (zoom mode and ensembles; else none)."""
+        return self._nearest("semantic", vectors, n, where) if self._semantic() else []
 
     def _nearest(self, suffix: str, vectors: Sequence[Sequence[float]], n: int,
                  where: Where | None, optional: bool = True) -> list[Neighbour]:

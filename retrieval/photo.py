@@ -185,7 +185,8 @@ class PhotoMatcher:
     # --- ranking ----------------------------------------------------------------------------------
     def signals(self, photo: PhotoDescription, n: int, where: Where | None) -> dict[str, Scores]:
         """Per-signal scores of candidate products (photo and colour from Chroma, OCR over all; in zoom
-        mode a photo also matches zoomed views of the catalog photos, and the semantic signal is added)."""
+        mode a photo also matches zoomed views of the catalog photos; zoom mode and the two-model
+        ensemble add the semantic signal)."""
         vectors = [photo.vector] if photo.vector else []
         image_scores, _ = best_per_product(self.store.nearest_images(vectors, n, where)
                                            + self.store.nearest_zooms(vectors, n, where))

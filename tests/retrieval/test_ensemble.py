@@ -61,3 +61,8 @@ def test_the_ensemble_embeds_labels_and_records_both_models(tmp_path: Path) -> N
     vector, labels = model.analyse(load_image(shot["Granny-Smith"]))
     assert labels[0].name == "Granny Smith"
     assert np.allclose(vector, vectors[2], atol=1e-5)
+    indexed, semantic = model.catalog_vectors([load_image(shot[n]) for n in ("Banana", "Granny-Smith")])
+    _, _, query_semantic = model.analyse_semantic(load_image(shot["Granny-Smith"]))
+    assert np.allclose(indexed, vectors[[0, 2]], atol=1e-5)  # the index and a query embed alike
+    assert np.allclose(np.linalg.norm(semantic, axis=1), 1.0) and np.allclose(semantic[1], query_semantic)
+    assert np.dot(semantic[1], query_semantic) > np.dot(semantic[0], query_semantic) + 0.5
