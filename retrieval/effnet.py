@@ -295,8 +295,24 @@ class CatalogPhoto:
     semantic: Vector
 
 
+class PhotoAnalyser:
+    """What a labelling photo model derives from :meth:`analyse_semantic` (vector, labels, semantic)."""
+
+    def analyse_semantic(self, image: Any, top: int = 5) -> tuple[Vector, list[Label], Vector]:
+        raise NotImplementedError
+
+    def classify(self, image: Any, top: int = 5) -> list[Label]:
+        """The ``top`` ImageNet labels of one RGB image with their probabilities."""
+        return self.analyse(image, top)[1]
+
+    def analyse(self, image: Any, top: int = 5) -> tuple[Vector, list[Label]]:
+        """The embedding of a query photo and its top ImageNet labels in a single forward pass."""
+        vector, labels, _ = self.analyse_semantic(image, top)
+        return vector, labels
+
+
 @dataclass
-class EfficientNetEmbedder:
+class EfficientNetEmbedder(PhotoAnalyser):
     """Photo -> photo similarity with an ImageNet EfficientNet-Lite (no text side: ``has_text`` False)."""
 
     name: str
@@ -389,15 +405,6 @@ class EfficientNetEmbedder:
             zooms, _ = self._run(boxed, logits=False)
             out.append(CatalogPhoto(vector, tuple(zooms), semantic_vector(probs)))
         return out
-
-    def classify(self, image: Any, top: int = 5) -> list[Label]:
-        """The ``top`` ImageNet labels of one RGB image with their probabilities."""
-        return self.analyse(image, top)[1]
-
-    def analyse(self, image: Any, top: int = 5) -> tuple[Vector, list[Label]]:
-        """The embedding of a query photo and its top ImageNet labels in a single forward pass."""
-        vector, labels, _ = self.analyse_semantic(image, top)
-        return vector, labels
 
     def analyse_semantic(self, image: Any, top: int = 5) -> tuple[Vector, list[Label], Vector]:
         """:meth:`analyse` plus the photo's semantic vector (``zoom`` mode only, else empty)."""

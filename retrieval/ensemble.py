@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrieval.effnet import EfficientNetEmbedder, Label, Vector, semantic_vector, top_labels
+from retrieval.effnet import EfficientNetEmbedder, Label, PhotoAnalyser, Vector, semantic_vector, top_labels
 
 SEPARATOR = "+"
 
@@ -31,7 +31,7 @@ def joined(parts: Sequence[Vector]) -> Vector:
 
 
 @dataclass(frozen=True)
-class EnsembleEmbedder:
+class EnsembleEmbedder(PhotoAnalyser):
     """Photo -> photo similarity averaged over several packaged EfficientNets (no text side)."""
 
     members: tuple[EfficientNetEmbedder, ...]
@@ -71,16 +71,9 @@ class EnsembleEmbedder:
         semantic = [semantic_vector(_mean(parts)) for parts in zip(*(p for _, p in per_member), strict=True)]
         return vectors, semantic
 
-    def classify(self, image: Any, top: int = 5) -> list[Label]:
-        return self.analyse(image, top)[1]
-
-    def analyse(self, image: Any, top: int = 5) -> tuple[Vector, list[Label]]:
-        """The photo's ensemble vector and the top labels of the members' mean class probabilities."""
-        vector, labels, _ = self.analyse_semantic(image, top)
-        return vector, labels
-
     def analyse_semantic(self, image: Any, top: int = 5) -> tuple[Vector, list[Label], Vector]:
-        """:meth:`analyse` plus the photo's semantic vector (square-rooted mean class probabilities)."""
+        """The photo's ensemble vector, the top labels of the members' mean class probabilities and its
+        semantic vector (those probabilities square-rooted)."""
         vectors, probs = zip(*(m.vector_and_probs(image) for m in self.members), strict=True)
         mean = _mean(probs)
         return joined(vectors), top_labels(mean, top), semantic_vector(mean)
