@@ -42,9 +42,11 @@ def status_line(parts: StatusParts) -> str:
 def search_description(settings: Settings) -> str:
     """E.g. ``all-MiniLM-L6-v2 + BM25, no image model (cpu)``: models and the device they run on."""
     from retrieval.embed import pick_device
+    from retrieval.ensemble import ensemble_specs
 
     model = settings.text_model.removeprefix(PACKAGED_PREFIX)
-    image = settings.image_model or "no image model"
+    images = [spec.removeprefix(PACKAGED_PREFIX) for spec in ensemble_specs(settings.image_model or "")]
+    image = " + ".join(images) or "no image model"
     return f"{model} + BM25, {image} ({pick_device(settings.device)})"
 
 

@@ -188,3 +188,13 @@ def test_cards_sharing_a_title_show_their_own_options() -> None:
     assert "1. Sprite Stasis Ball 75 cm — Blue" in html and "2. Sprite Stasis Ball 75 cm — Pink" in html
     shirts = [ProductCard(p, "Tee", 9.0, "USD", None, (), (s,)) for p, s in (("s", "S"), ("m", "M"))]
     assert ui_cards.variant_titles(shirts) == ["Tee — S", "Tee — M"]
+
+
+def test_search_description_names_each_photo_model_without_the_packaged_prefix() -> None:
+    from shopassist.settings import Settings
+    from ui.status import search_description
+
+    pair = Settings(image_model="packaged:efficientnet-lite0+packaged:efficientnet-lite2", device="cpu")
+    described = search_description(pair)
+    assert described == "all-MiniLM-L6-v2 + BM25, efficientnet-lite0 + efficientnet-lite2 (cpu)"
+    assert search_description(Settings(image_model="", device="cpu")).endswith("no image model (cpu)")
