@@ -70,6 +70,7 @@ class Executor:
     turns: Turns
     reader: Callable[[], SlotReader]
     encoder: Any = None
+    not_carried_below: float = 0.0  # see Settings.not_carried_below; 0 = off
 
     def run(self, actions: Sequence[Any], state: ConversationState) -> tuple[Outcome, tuple[str, ...]]:
         outcome: Outcome | None = None
@@ -98,8 +99,26 @@ class Executor:
             exclude_terms=a.slots.exclude_terms,
             sort=a.slots.sort,
         )
+        missing = self.not_carried(a.query, state)
+        if missing is not None:
+            return with_note(missing, noted), ["search"]
         outcome, names = self._searched(a.query, slot_filters(a.slots), state, "search")
         return with_note(outcome, noted), names
+
+    def not_carried(self, query: str, state: ConversationState) -> Outcome | None:
+        """'We don't seem to carry it' for a search no product's text has a word of, whose nearest
+        product is unlike it too (below ``not_carried_below``), instead of showing unrelated products."""
+        asked = words(query)
+        if not self.not_carried_below or not asked or any(self.reader().vocab.mentions(w) for w in asked):
+            return None
+        vector = self.store.text_embedder.embed([query])[0]
+        nearest = self.store.nearest_texts(vector, 1, None)
+        if nearest and nearest[0].similarity >= self.not_carried_below:
+            return None
+        kinds = self.reader().vocab.main_kinds
+        carried = f" This store has {', '.join(kinds[:-1])} and {kinds[-1]}, among others." if kinds else ""
+        return Outcome(f'We don\'t seem to carry "{query}": no product here mentions it.{carried} '
+                       "Tell me what you need it for and I'll suggest something we do have.", state)
 
     def _refine(self, a: act.Refine, state: ConversationState) -> tuple[Outcome, list[str]]:
         state, noted = remembered(state, a.remember)

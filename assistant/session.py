@@ -69,7 +69,7 @@ class Assistant:
         self.planner = Planner(self.classifier, self.reader, self.settings.intent_min_confidence,
                                self._kind_words_of)
         self.planner = self._tool_planner() or self.planner
-        self.executor = Executor(self.turns, self.reader, encoder)
+        self.executor = Executor(self.turns, self.reader, encoder, self.settings.not_carried_below)
         self.copilot = Copilot(self.turns, self.answerer, self._label)
         self.pipeline = (
             RunnableLambda(self._act) | RunnableLambda(self._phrase) | RunnableLambda(self._structure)

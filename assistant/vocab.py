@@ -21,6 +21,7 @@ MIN_CORRECT_CHARS = 3
 LONG_WORD = 6  # from this length one edit may reach any catalog word; shorter words only kinds and colours
 LONGER_WORD = 9  # from this length two edits
 MIN_EXTRA_COUNT = 2
+MAIN_KINDS = 6  # kinds named when a search finds nothing the catalog carries
 
 
 def words(text: str) -> list[str]:
@@ -30,6 +31,11 @@ def words(text: str) -> list[str]:
 def kind_words(product: Product) -> set[str]:
     """The (singular) words of a product's title and categories: what kind of product it is."""
     return {stem(w) for w in words(f"{product.title} {' '.join(product.categories)}")}
+
+
+def _main_kinds(products: Sequence[Product], most: int = MAIN_KINDS) -> tuple[str, ...]:
+    leaves = Counter(p.categories[0].split("/")[-1].lower() for p in products if p.categories)
+    return tuple(kind for kind, _ in leaves.most_common(most))
 
 
 def _product_words(product: Product) -> list[str]:
@@ -48,6 +54,8 @@ class Vocabulary:
     categories: tuple[str, ...] = ()
     type_words: frozenset[str] = field(default_factory=frozenset)
     cues: frozenset[str] = field(default_factory=frozenset)  # request words the slot reader acts on
+    catalog_stems: frozenset[str] = field(default_factory=frozenset)  # singular words products use
+    main_kinds: tuple[str, ...] = ()  # the most common (first) category leaves, most common first
 
     @classmethod
     def build(
@@ -57,6 +65,7 @@ class Vocabulary:
         counts: Counter[str] = Counter()
         for product in products:
             counts.update(_product_words(product))
+        catalog_stems = frozenset(stem(w) for w in counts)
         extra: Counter[str] = Counter(w for text in extra_text for w in words(text))
         counts.update({w: n for w, n in extra.items() if n >= MIN_EXTRA_COUNT})  # one-off typos stay unknown
         cues = frozenset(w for text in known for w in words(text))
@@ -69,6 +78,8 @@ class Vocabulary:
             categories=tuple(sorted({c for p in products for c in p.categories})),
             type_words=frozenset(w for w in types if len(w) > 2),
             cues=cues,
+            catalog_stems=catalog_stems,
+            main_kinds=_main_kinds(products),
         )
 
     @cached_property
@@ -106,6 +117,10 @@ class Vocabulary:
     def correct(self, text: str) -> str:
         """``text`` with each unknown word replaced by its closest catalog (or request) word."""
         return re.sub(r"[A-Za-z][A-Za-z']*", lambda m: self.correct_word(m.group(0)), text)
+
+    def mentions(self, word: str) -> bool:
+        """Whether any product's text uses ``word`` (or its singular/plural); request words don't count."""
+        return stem(word) in self.catalog_stems
 
     def is_type_word(self, word: str) -> bool:
         """Whether ``word`` names a kind of product here (a title or category word)."""

@@ -102,6 +102,11 @@ class Settings(BaseSettings):
         "dynamic", description="Local answer model's KV cache: dynamic, static, or static + torch.compile "
         "(CUDA only; elsewhere compiled = static). See docs/scale.md 'GPU paths' for measurements.")
     answer_max_facts: int = Field(2, ge=1, description="Most catalog sentences one answer quotes.")
+    not_carried_below: float = Field(
+        0.32, ge=0, le=1, description="A search none of whose words any product uses, and whose nearest "
+        "product is less similar than this (text cosine), is answered 'we don't seem to carry it' instead "
+        "of with unrelated products; 0 = off. Set midway into the gap on evals/data/not_carried.jsonl "
+        "(not carried: at most 0.27; carried synonyms such as 'knapsack': at least 0.37).")
     phrase_min_coverage: float = Field(0.9, ge=0, le=1, description="Small-model words found in facts.")
     history_turns: int = Field(10, ge=1, description="Exchanges kept in a conversation's state.")
     sentence_cache_size: int = Field(50_000, ge=0, description="Sentence vectors kept for reuse.")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -172,3 +174,22 @@ def test_grocery_search_question_and_superlative(grocer: Assistant) -> None:
     assert shown and all("Apple" in " ".join(p.categories) for p in shown)
     (handoff,), _ = say(grocer, "where is my delivery?")
     assert handoff.actions == ("handoff",)
+
+
+# --- things the catalog does not carry (evals/data/not_carried.jsonl) ------------------------------------
+NOT_CARRIED = Path(__file__).resolve().parents[2] / "evals" / "data" / "not_carried.jsonl"
+KNOWN_MISSES = {("grocery", "spuds")}  # MiniLM does not place 'spuds' near potatoes (cosine 0.23)
+
+
+def test_searches_for_what_the_catalog_does_not_carry(shopper: Assistant, grocer: Assistant) -> None:
+    assistants = {"luma": shopper, "grocery": grocer}
+    wrong = set()
+    for row in map(json.loads, NOT_CARRIED.read_text(encoding="utf-8").splitlines()):
+        (reply,), _ = say(assistants[row["catalog"]], f"do you sell {row['query']}?")
+        said_missing = "don't seem to carry" in reply.text
+        assert said_missing == (not reply.cards)
+        if said_missing == row["carried"]:
+            wrong.add((row["catalog"], row["query"]))
+    assert wrong == KNOWN_MISSES
+    (reply,), _ = say(shopper, "do you sell apples?")
+    assert reply.text.startswith('We don\'t seem to carry "apples"') and "hoodies & sweatshirts" in reply.text
