@@ -108,14 +108,14 @@ class Executor:
     def not_carried(self, query: str, state: ConversationState) -> Outcome | None:
         """'We don't seem to carry it' for a search no product's text has a word of, whose nearest
         product is unlike it too (below ``not_carried_below``), instead of showing unrelated products."""
-        asked = words(query)
-        if not self.not_carried_below or not asked or any(self.reader().vocab.mentions(w) for w in asked):
+        asked, vocab = words(query), self.reader().vocab
+        if not self.not_carried_below or not asked or any(vocab.mentions(w) for w in asked):
             return None
         vector = self.store.text_embedder.embed([query])[0]
         nearest = self.store.nearest_texts(vector, 1, None)
         if nearest and nearest[0].similarity >= self.not_carried_below:
             return None
-        kinds = self.reader().vocab.main_kinds
+        kinds = vocab.main_kinds
         carried = f" This store has {', '.join(kinds[:-1])} and {kinds[-1]}, among others." if kinds else ""
         return Outcome(f'We don\'t seem to carry "{query}": no product here mentions it.{carried} '
                        "Tell me what you need it for and I'll suggest something we do have.", state)

@@ -295,8 +295,9 @@ def run(cache: Path, orb: bool, pooled: bool, sift: bool = False) -> None:
             inl = _cached(cache / "orb.npy", lambda o=order: orb_inliers(photos, shots, o))
             rows[f"{model} crops + colour + OCR + ORB"] = {"i": crops, "c": colour, "o": ocr,
                                                           "r": np.log1p(inl)}
-    for kind in ("full", "crops"):  # the ensemble (retrieval/ensemble.py): the mean of both cosines
-        mean = sum(views[m][kind] for m in MODELS) / len(MODELS)
+    # the ensemble (retrieval/ensemble.py): the mean of both models' cosines
+    ensemble = {kind: sum(views[m][kind] for m in MODELS) / len(MODELS) for kind in ("full", "crops")}
+    for kind, mean in ensemble.items():
         rows[f"lite0+lite2 {kind} + colour + OCR"] = {"i": mean, "c": colour, "o": ocr}
     if pooled:
         for model, (tag, paths) in itertools.product(MODELS, (("q", photos), ("cat", shots))):
@@ -307,7 +308,7 @@ def run(cache: Path, orb: bool, pooled: bool, sift: bool = False) -> None:
                  for m in MODELS]
         mean = {t: sum(p[t] for p in probs) / len(probs) for t in ("q", "cat")}
         rows["lite0+lite2 full + colour + OCR + prob"] = {  # the default photo model's four signals
-            "i": sum(views[m]["full"] for m in MODELS) / len(MODELS), "c": colour, "o": ocr,
+            "i": ensemble["full"], "c": colour, "o": ocr,
             "p": semantic(mean["q"], mean["cat"], (0,))}
     print(f"chance: R@1 {1 / len(catalog):.3f} R@10 {10 / len(catalog):.3f}; dev {dev.sum()} / test "
           f"{(~dev).sum()} queries; {has_text.sum()} photos with OCR text")

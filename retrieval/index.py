@@ -106,23 +106,21 @@ class ProductStore:
         collection = self._client.get_or_create_collection(
             f"{self.prefix}-{suffix}", metadata=metadata, embedding_function=None)
         if embedder_config:
-            self._check_embedder(collection, metadata["embedder"])
+            self._check_embedder(collection, embedder_config)
         return collection
 
-    def _check_embedder(self, collection: Any, wanted: str) -> None:
-        built_with = (collection.metadata or {}).get("embedder")
-        if built_with == wanted:
-            return
-        if built_with is None or collection.count() == 0:
+    def _check_embedder(self, collection: Any, wanted: dict[str, Any]) -> None:
+        old = _built_by_another(collection, wanted)
+        if old is not None:
+            raise ConfigError(
+                f"The product index '{collection.name}' was built with {old['name']} ({old['dim']} dims) but "
+                f"the configured model is {wanted['name']} ({wanted['dim']} dims). Re-index with "
+                "`shopassist index CATALOG --reset` or change the model setting back."
+            )
+        recorded = json.dumps(wanted, sort_keys=True)
+        if (collection.metadata or {}).get("embedder") != recorded:
             # The distance function is fixed at creation (configuration); only record the model here.
-            collection.modify(metadata={"embedder": wanted})
-            return
-        old, new = json.loads(built_with), json.loads(wanted)
-        raise ConfigError(
-            f"The product index '{collection.name}' was built with {old['name']} ({old['dim']} dims) but "
-            f"the configured model is {new['name']} ({new['dim']} dims). Re-index with "
-            "`shopassist index CATALOG --reset` or change the model setting back."
-        )
+            collection.modify(metadata={"embedder": recorded})
 
     def changed_models(self) -> list[str]:
         """``old -> new`` for each live collection whose vectors another model than the configured one
@@ -133,10 +131,9 @@ class ProductStore:
                 collection = self._client.get_collection(f"{self.prefix}-{suffix}", embedding_function=None)
             except Exception:  # chromadb's NotFoundError: nothing built yet
                 continue
-            built = (collection.metadata or {}).get("embedder")
-            wanted = embedder.config() if embedder else None
-            if built and wanted and json.loads(built) != wanted and collection.count():
-                changed.append(f"{json.loads(built)['name']} -> {wanted['name']}")
+            old = _built_by_another(collection, embedder.config()) if embedder else None
+            if old is not None:
+                changed.append(f"{old['name']} -> {embedder.config()['name']}")
         return changed
 
     @property
@@ -176,7 +173,7 @@ class ProductStore:
             collection = self._client.get_collection(name, embedding_function=None)
             embedder = {"text": self.text_embedder, "images": self.image_embedder}.get(suffix)
             if embedder is not None:
-                self._check_embedder(collection, json.dumps(embedder.config(), sort_keys=True))
+                self._check_embedder(collection, embedder.config())
             self._collections[name] = collection
         return collection
 
@@ -555,6 +552,14 @@ class ProductStore:
             where={"product_id": product_id}, include=["embeddings"]))["embeddings"]
         vectors = text["embeddings"]
         return (list(vectors[0]) if len(vectors) else None), [list(v) for v in photos]
+
+
+def _built_by_another(collection: Any, wanted: dict[str, Any]) -> dict[str, Any] | None:
+    """The model config recorded on a non-empty collection when it is not ``wanted``, else None."""
+    built = (collection.metadata or {}).get("embedder")
+    if built is None or json.loads(built) == wanted or collection.count() == 0:
+        return None
+    return json.loads(built)
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:
