@@ -3,7 +3,10 @@ and spelling correction against it with rapidfuzz ("waterprof jaket" -> "waterpr
 
 Built from the indexed store's products, so the same code reads a clothing, grocery or electronics
 catalog; words of the planner's utterance file are known too, so ordinary request words are never
-"corrected" into product words.
+"corrected" into product words. Nor is a real English word of four letters or more (SymSpell's 82k-word
+English frequency list): "tennis racket" is not a "tennis jacket", "greek yogurt" not "green yogurt". A
+shorter English word is corrected only when English word pairs (SymSpell's bigram counts) favour the
+correction in its context: "in blu" -> "in blue", "les expensive" -> "less expensive", but "a lot", "get rid".
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from assistant.english import keeps
 from retrieval.catalog import Product
 
 WORD = re.compile(r"[a-z][a-z'-]*[a-z]|[a-z]")
@@ -22,6 +26,7 @@ LONG_WORD = 6  # from this length one edit may reach any catalog word; shorter w
 LONGER_WORD = 9  # from this length two edits
 MIN_EXTRA_COUNT = 2
 MAIN_KINDS = 6  # kinds named when a search finds nothing the catalog carries
+TOKEN = re.compile(r"[A-Za-z][A-Za-z']*")
 
 
 def words(text: str) -> list[str]:
@@ -92,12 +97,13 @@ class Vocabulary:
         colors = {w for c in self.colors for w in words(c)}
         return [w for w in self._choices if w in colors or w in self.cues or stem(w) in self.type_words]
 
-    def correct_word(self, word: str) -> str:
-        """The closest known word for an unknown one (itself when known, short or nothing is close).
+    def correct_word(self, word: str, before: str = "", after: str = "") -> str:
+        """The closest known word for an unknown one (itself when known, short, English or nothing is close).
 
         One edit (Damerau: a swap counts once) for words of ``LONG_WORD`` letters or more, two from
         ``LONGER_WORD``; shorter words are only corrected into product kinds and colours ("jaket",
         "blu"), so an unknown ordinary word ("wife") is never turned into a catalog word ("wide").
+        ``before``/``after``: the neighbouring words, which decide for short English words (:func:`keeps`).
         """
         from rapidfuzz import process
         from rapidfuzz.distance import OSA
@@ -112,11 +118,16 @@ class Vocabulary:
         if not found:
             return word
         best = min(distance for _, distance, _ in found)
-        return max((w for w, distance, _ in found if distance == best), key=lambda w: self.counts[w])
+        nearest = max((w for w, distance, _ in found if distance == best), key=lambda w: self.counts[w])
+        return word if keeps(low, nearest, before.lower(), after.lower()) else nearest
 
     def correct(self, text: str) -> str:
         """``text`` with each unknown word replaced by its closest catalog (or request) word."""
-        return re.sub(r"[A-Za-z][A-Za-z']*", lambda m: self.correct_word(m.group(0)), text)
+        found = TOKEN.findall(text)
+        padded = ["", *found, ""]  # each word with its neighbours (context for short English words)
+        fixed = iter([self.correct_word(word, padded[i], padded[i + 2])
+                      for i, word in enumerate(found)])
+        return TOKEN.sub(lambda _: next(fixed), text)
 
     def mentions(self, word: str) -> bool:
         """Whether any product's text uses ``word`` (or its singular/plural); request words don't count."""

@@ -48,6 +48,24 @@ def test_spelling_is_corrected_against_the_catalog(reader: SlotReader) -> None:
     assert reader.vocab.correct("is it true to size?") == "is it true to size?"
 
 
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("tennis racket", "tennis racket"),  # an English word is not a typo of "jacket"
+        ("clear all filters", "clear all filters"),  # nor "fillers"
+        ("what payment methods do you accept?", "what payment methods do you accept?"),
+        ("a lot cheaper", "a lot cheaper"),  # short English word kept: "a lot" is common English
+        ("get rid of it", "get rid of it"),
+        ("in blu", "in blue"),  # short English word corrected: "in blue" is far likelier
+        ("les expensive", "less expensive"),
+    ],
+)
+def test_real_english_words_are_not_corrected_into_catalog_words(
+    reader: SlotReader, typed: str, read: str
+) -> None:
+    assert reader.vocab.correct(typed) == read
+
+
 def test_several_constraints_and_negation(reader: SlotReader) -> None:
     r = reader.read("men's shorts under $30 but not black")
     assert r.query == "shorts"
