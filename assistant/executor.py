@@ -228,8 +228,7 @@ class Executor:
 
     # --- shaping: exclusions, relevance, sorting ------------------------------------------------
     def _type_words(self, query: str) -> set[str]:
-        vocab = self.reader().vocab
-        return {stem(w) for w in words(query) if vocab.is_type_word(w)}
+        return self.reader().vocab.kinds_named(query)
 
     def shaping(
         self, query: str, state: ConversationState, filters: Filters | None = None, kinds: bool = True

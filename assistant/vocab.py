@@ -27,6 +27,11 @@ LONGER_WORD = 9  # from this length two edits
 MIN_EXTRA_COUNT = 2
 MAIN_KINDS = 6  # kinds named when a search finds nothing the catalog carries
 TOKEN = re.compile(r"[A-Za-z][A-Za-z']*")
+# English prepositions: a noun phrase's head comes before them ("bag for a yoga mat" names a bag).
+PREPOSITIONS = frozenset((
+    "for", "with", "without", "to", "in", "on", "at", "from", "of", "by", "under", "over", "near", "about",
+    "like", "than", "into",
+))
 
 
 def words(text: str) -> list[str]:
@@ -125,8 +130,7 @@ class Vocabulary:
         """``text`` with each unknown word replaced by its closest catalog (or request) word."""
         found = TOKEN.findall(text)
         padded = ["", *found, ""]  # each word with its neighbours (context for short English words)
-        fixed = iter([self.correct_word(word, padded[i], padded[i + 2])
-                      for i, word in enumerate(found)])
+        fixed = iter([self.correct_word(word, padded[i], padded[i + 2]) for i, word in enumerate(found)])
         return TOKEN.sub(lambda _: next(fixed), text)
 
     def mentions(self, word: str) -> bool:
@@ -136,6 +140,15 @@ class Vocabulary:
     def is_type_word(self, word: str) -> bool:
         """Whether ``word`` names a kind of product here (a title or category word)."""
         return stem(word) in self.type_words
+
+    def kinds_named(self, query: str) -> set[str]:
+        """The kind a search names (stemmed): its last kind word before any preposition, as English
+        noun phrases end in their head ("yoga strap" -> strap, "bag for a yoga mat" -> bag); else
+        every kind word it has ("something for yoga" -> yoga); empty when it names none."""
+        asked = words(query)
+        cut = next((i for i, w in enumerate(asked) if w in PREPOSITIONS), len(asked))
+        head = [w for w in asked[:cut] if self.is_type_word(w)][-1:]
+        return {stem(w) for w in head or asked if self.is_type_word(w)}
 
 
 def stem(word: str) -> str:

@@ -66,6 +66,15 @@ def test_real_english_words_are_not_corrected_into_catalog_words(
     assert reader.vocab.correct(typed) == read
 
 
+def test_the_kind_a_search_names_is_its_head_noun(reader: SlotReader) -> None:
+    named = reader.vocab.kinds_named
+    assert named("yoga strap") == {"strap"}  # not the yoga brick, which is yoga gear too
+    assert named("bag for a yoga mat") == {"bag"}  # the head comes before the preposition
+    assert named("light jacket for spring runs") == {"jacket"}
+    assert named("something for yoga") == {"yoga"}  # no kind before 'for': every kind word counts
+    assert named("warm for winter runs") == set()
+
+
 def test_several_constraints_and_negation(reader: SlotReader) -> None:
     r = reader.read("men's shorts under $30 but not black")
     assert r.query == "shorts"
