@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                             description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, help="report folder (default: <data dir>/reports)")
     parser.add_argument("--limit", type=int, help="evaluate only the first N queries of each set")
-    parser.add_argument("--image-model", help="photo model (default: the configured one, EfficientNet-Lite0)")
+    parser.add_argument("--image-model",
+                        help="photo model (default: the configured one, the Lite0 + Lite2 ensemble)")
     parser.add_argument("--fit-photo", action="store_true",
                         help="write the photo fusion weights and not-sold threshold fitted on dev queries")
     parser.set_defaults(func=run)

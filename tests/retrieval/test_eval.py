@@ -65,6 +65,9 @@ def test_eval_with_tiny_clip_reports_photo_metrics_next_to_chance(
     assert set(luma) == {"chance", "image", "color", "ocr", "fused (per-profile weights)"}
     assert sum(photo["profiles"]["luma"].values()) == sum(photo["profiles"]["grocery"].values()) == 8
     assert luma["chance"]["R@10"] == pytest.approx(10 / 191)
+    fused = "fused (per-profile weights)"
+    assert photo["dev"]["luma"][fused].get("queries", 0) + luma[fused]["queries"] == 8
+    assert "Dev split, for the targets stated on dev data" in (tmp_path / "retrieval.md").read_text()
     assert grocery["chance"]["R@1"] == pytest.approx(1 / 81)
     assert photo["speed"]["luma"]["queries timed"] == 7 and photo["speed"]["luma"]["p95 CPU s"] > 0
     assert "## Photo search (image model:" in (tmp_path / "retrieval.md").read_text()
