@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from assistant.answerability import AnswerabilityModel, feature_matrix
+from assistant.answerability import AnswerabilityModel, feature_matrix, unit_matches
 from assistant.facts import Fact, ended
 
 Encoder = Callable[[list[str]], np.ndarray]
@@ -144,6 +144,16 @@ class Answer:
         return tuple(dict.fromkeys(f.product_id for f in self.facts))
 
 
+STRUCTURED = frozenset({"attribute", "option"})  # catalog fields, not free text
+
+
+def measured_fields(question: str, facts: Sequence[Fact]) -> np.ndarray:
+    """1 for a catalog field that states the measure a question asks in its unit ("how long is it?" ->
+    "Size: 6 foot"): such a field answers it whatever the words are. Free text is left to the scorer."""
+    structured = np.array([f.source in STRUCTURED for f in facts], dtype=float)
+    return structured * unit_matches(question, [f.text for f in facts])
+
+
 class ExtractiveAnswerer:
     """Rank facts against a question, keep the best above a threshold, compose a cited reply.
 
@@ -172,6 +182,7 @@ class ExtractiveAnswerer:
         scores, lengths = self._blend(question, facts)[2], np.array([len(tokens(f.text)) for f in facts])
         if self.model is not None:
             scores = self.model.probabilities(self.features(question, facts))
+        scores = np.maximum(scores, self.threshold * measured_fields(question, facts))
         order = np.lexsort((lengths, -scores))  # best score first; ties: the shorter, more specific fact
         return [Scored(facts[i], float(scores[i])) for i in order]
 

@@ -36,8 +36,24 @@ NUMBER_QUESTION = re.compile(
     r"dimensions?|measure\w*|weigh\w*|inch\w*|cm|mm|lbs?|oz|watts?|volts?)\b",
     re.I,
 )
+# What a measuring question asks -> the units an answering sentence states it in (English, not catalog words).
+MEASURES = (
+    (r"\bhow (long|tall|wide|high|deep|big) (is|are|was|were)\b|\b(length|width|height|depth|dimensions?)\b",
+     r"\d\s*('|\"(?!\s*[}\]])|ft\b|foot\b|feet\b|inch|cm\b|mm\b|m\b|meters?\b|metres?\b|yards?\b)"),
+    (r"\bhow heavy\b|\bweigh", r"\d\s*(lbs?|pounds?|oz|ounces?|kg|g|grams?|kilos?)\b"),
+    (r"\b(capacity|volume)\b|\bhow much (does it|can it) hold\b",
+     r"\d\s*(ml|l|liters?|litres?|oz|ounces?|gallons?|quarts?|cups?)\b"),
+)
+MEASURE_PATTERNS = tuple((re.compile(q, re.I), re.compile(u, re.I)) for q, u in MEASURES)
 YES_NO = re.compile(r"^\s*(is|are|does|do|can|will|would|could|should|has|have|was|were)\b", re.I)
 DIGIT = re.compile(r"\d")
+
+
+def unit_matches(question: str, texts: Sequence[str]) -> np.ndarray:
+    """1 where a sentence states a number in a unit of what a measuring question asks ("how long is
+    it?" -> "Size: 6 foot", "8' long"), else 0: the answer type matches whatever the words are."""
+    units = [unit for asks, unit in MEASURE_PATTERNS if asks.search(question)]
+    return np.array([float(any(u.search(t) for u in units)) for t in texts])
 
 
 def question_features(question: str, n_words: int) -> tuple[float, float, float]:

@@ -9,6 +9,7 @@ from assistant.answer import (
     ExtractiveAnswerer,
     asks_overview,
     base_forms,
+    measured_fields,
     overlap_scores,
     question_units,
     tokens,
@@ -132,6 +133,25 @@ def test_abstains_when_catalog_is_silent() -> None:
     assert answer.abstained
     assert answer.facts == ()
     assert answer.text == "I don't know — the catalog doesn't say that about the Chaz Kangeroo Hoodie."
+
+
+STRAP = Product(
+    id="24-WG085",
+    title="Sprite Yoga Strap 6 foot",
+    price=14.0,
+    description="The plastic clasp buckle is easily adjustable. Made in 2019 with 3 natural colors.",
+    attributes={"size": "6 foot"},
+)
+
+
+def test_a_catalog_field_in_the_asked_unit_answers_a_measuring_question() -> None:
+    answer = answerer().answer("how long is it?", product_facts(STRAP))
+    assert [f.text for f in answer.facts] == ["Size: 6 foot"]  # not the '2019' or '3 colors' numbers
+    facts = product_facts(STRAP)
+    assert measured_fields("how long is it?", facts).tolist() == [f.text == "Size: 6 foot" for f in facts]
+    assert not measured_fields("how heavy is it?", facts).any()  # feet are no weight
+    assert not measured_fields("how long is it?", [Fact("X", "X", "8' long", "review")]).any()  # free text
+    assert answerer().answer("how long does shipping take?", product_facts(STRAP)).abstained  # time
 
 
 def test_injected_review_does_not_change_price_answer() -> None:
