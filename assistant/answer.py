@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from assistant.answerability import AnswerabilityModel, feature_matrix, unit_matches
+from assistant.answerability import YES_NO, AnswerabilityModel, feature_matrix, unit_matches
 from assistant.facts import Fact, ended
 
 Encoder = Callable[[list[str]], np.ndarray]
@@ -147,11 +147,26 @@ class Answer:
 STRUCTURED = frozenset({"attribute", "option"})  # catalog fields, not free text
 
 
-def measured_fields(question: str, facts: Sequence[Fact]) -> np.ndarray:
-    """1 for a catalog field that states the measure a question asks in its unit ("how long is it?" ->
-    "Size: 6 foot"): such a field answers it whatever the words are. Free text is left to the scorer."""
-    structured = np.array([f.source in STRUCTURED for f in facts], dtype=float)
-    return structured * unit_matches(question, [f.text for f in facts])
+def asked_concepts(question: str) -> frozenset[str]:
+    """The lexicon concepts a question asks about ("where does it come from" -> origin, country, grown)."""
+    concepts, _ = _lexicon_patterns()
+    return frozenset(w for pattern, words in concepts if pattern.search(question.lower()) for w in words)
+
+
+def is_field(fact: Fact) -> bool:
+    """A clean 'Name: value' catalog field (not free text, not a raw JSON dump such as ePQA's, where
+    the rules below were right on only 5 of 10 dev passages)."""
+    return fact.source in STRUCTURED and ":" in fact.text and "{" not in fact.text
+
+
+def answering_fields(question: str, facts: Sequence[Fact]) -> np.ndarray:
+    """1 for a catalog field named by what a wh-question asks ("where does it come from?" -> "Origin:
+    Italy") or stating the measure it asks in its unit ("how long is it?" -> "Size: 6 foot"): such a
+    field answers it whatever the other words are. Free text is left to the scorer."""
+    fields = np.array([is_field(f) for f in facts], dtype=float)
+    asked = frozenset() if YES_NO.match(question) else asked_concepts(question)  # "is the height adjustable?"
+    named = np.array([float(bool(asked & set(tokens(f.text.split(":", 1)[0])))) for f in facts])
+    return fields * np.maximum(named, unit_matches(question, [f.text for f in facts]))
 
 
 class ExtractiveAnswerer:
@@ -182,7 +197,7 @@ class ExtractiveAnswerer:
         scores, lengths = self._blend(question, facts)[2], np.array([len(tokens(f.text)) for f in facts])
         if self.model is not None:
             scores = self.model.probabilities(self.features(question, facts))
-        scores = np.maximum(scores, self.threshold * measured_fields(question, facts))
+        scores = np.maximum(scores, answering_fields(question, facts))  # the field asked for ranks first
         order = np.lexsort((lengths, -scores))  # best score first; ties: the shorter, more specific fact
         return [Scored(facts[i], float(scores[i])) for i in order]
 

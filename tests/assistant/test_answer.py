@@ -7,9 +7,9 @@ import pytest
 
 from assistant.answer import (
     ExtractiveAnswerer,
+    answering_fields,
     asks_overview,
     base_forms,
-    measured_fields,
     overlap_scores,
     question_units,
     tokens,
@@ -144,13 +144,19 @@ STRAP = Product(
 )
 
 
-def test_a_catalog_field_in_the_asked_unit_answers_a_measuring_question() -> None:
+def test_the_catalog_field_a_question_asks_for_answers_it() -> None:
     answer = answerer().answer("how long is it?", product_facts(STRAP))
     assert [f.text for f in answer.facts] == ["Size: 6 foot"]  # not the '2019' or '3 colors' numbers
     facts = product_facts(STRAP)
-    assert measured_fields("how long is it?", facts).tolist() == [f.text == "Size: 6 foot" for f in facts]
-    assert not measured_fields("how heavy is it?", facts).any()  # feet are no weight
-    assert not measured_fields("how long is it?", [Fact("X", "X", "8' long", "review")]).any()  # free text
+    assert answering_fields("how long is it?", facts).tolist() == [f.text == "Size: 6 foot" for f in facts]
+    assert not answering_fields("how heavy is it?", facts).any()  # feet are no weight
+    assert not answering_fields("how long is it?", [Fact("X", "X", "8' long", "review")]).any()  # free text
+    apple = [Fact("A", "Granny Smith", "Granny Smith is a green apple with white, firm pulp.", "description"),
+             Fact("A", "Granny Smith", "Origin: Italy", "attribute"),
+             Fact("A", "Granny Smith", 'country: { value:"Italy" }', "attribute")]
+    assert answering_fields("where does the Granny Smith apple come from?", apple).tolist() == [0, 1, 0]
+    assert not answering_fields("is the origin Italy?", apple).any()  # a yes/no question: left to the scorer
+    assert answerer().answer("where does it come from?", apple).facts[0].text == "Origin: Italy"
     assert answerer().answer("how long does shipping take?", product_facts(STRAP)).abstained  # time
 
 
