@@ -71,8 +71,12 @@ def clarify(executor: Any, a: act.Clarify, state: ConversationState) -> Outcome:
 
 
 def reset(executor: Any, a: act.Reset, state: ConversationState) -> Outcome:
-    fresh = ConversationState(history=state.history)
-    return Outcome("OK, starting over: your constraints, preferences and shortlist are cleared.", fresh)
+    """Forget the search, filters and preferences; the shortlist is the shopper's data and stays."""
+    fresh = ConversationState(history=state.history, shortlist=state.shortlist)
+    n = len(state.shortlist)
+    kept = (f' Your shortlist ({n} item{"s" if n > 1 else ""}) is kept; say "clear my shortlist" to empty it.'
+            if n else "")
+    return Outcome(f"OK, starting over: your search, filters and preferences are cleared.{kept}", fresh)
 
 
 # --- comparing and similar products ----------------------------------------------------------------

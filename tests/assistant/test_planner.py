@@ -215,8 +215,10 @@ def test_ui_buttons_run_the_same_actions(assistant: Assistant) -> None:
     pid = found.cards[1].product_id
     reply, state = assistant.run([act.ShortlistAdd(ref=act.Reference(product_ids=(pid,)))], state)
     assert reply.actions == ("shortlist_add",) and state.shortlist == (pid,)
-    reply, _ = assistant.run([act.Reset()], state)
+    reply, state = assistant.run([act.Reset()], state)
     assert reply.actions == ("reset",)
+    assert state.shortlist == (pid,) and state.query == ""  # "clear all filters" never loses the shortlist
+    assert reply.text.endswith('Your shortlist (1 item) is kept; say "clear my shortlist" to empty it.')
 
 
 def test_reset_then_search_in_one_message(assistant: Assistant) -> None:
