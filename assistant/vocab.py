@@ -27,11 +27,13 @@ LONGER_WORD = 9  # from this length two edits
 MIN_EXTRA_COUNT = 2
 MAIN_KINDS = 6  # kinds named when a search finds nothing the catalog carries
 TOKEN = re.compile(r"[A-Za-z][A-Za-z']*")
-# English prepositions: a noun phrase's head comes before them ("bag for a yoga mat" names a bag).
-PREPOSITIONS = frozenset((
+# Where an English noun phrase ends: its head (last noun) comes before these ("bag for a yoga mat",
+# "apples that are sweet", "which apples are sweet"); "and"/"or" join phrases, each with its own head.
+PHRASE_ENDS = frozenset((
     "for", "with", "without", "to", "in", "on", "at", "from", "of", "by", "under", "over", "near", "about",
-    "like", "than", "into",
+    "like", "than", "into", "is", "are", "was", "were", "be", "that", "which", "who", "where", "when",
 ))
+COORDINATION = re.compile(r"\b(?:and|or)\b|[,;&/]")
 
 
 def words(text: str) -> list[str]:
@@ -142,14 +144,19 @@ class Vocabulary:
         return stem(word) in self.type_words
 
     def kinds_named(self, query: str) -> set[str]:
-        """The kind a search names (stemmed): its last kind word before any preposition, as English
-        noun phrases end in their head ("yoga strap" -> strap, "bag for a yoga mat" -> bag); else
-        every kind word it has ("something for yoga" -> yoga); empty when it names none."""
-        asked = words(query)
-        cut = next((i for i, w in enumerate(asked) if w in PREPOSITIONS), len(asked))
-        head = [w for w in asked[:cut] if self.is_type_word(w)][-1:]
-        return {stem(w) for w in head or asked if self.is_type_word(w)}
-
+        """The kinds a search names (stemmed): each noun phrase's last kind word before the phrase ends,
+        as English noun phrases end in their head ("yoga strap" -> strap, "bag for a yoga mat" -> bag,
+        "which apples are sweet" -> apple, "shorts and tees" -> short, tee); empty when it names none."""
+        heads = set()
+        for phrase in COORDINATION.split(query.lower()):
+            seen: list[str] = []
+            for w in words(phrase):
+                if w in PHRASE_ENDS and seen:
+                    break
+                if self.is_type_word(w):
+                    seen.append(w)
+            heads |= {stem(w) for w in seen[-1:]}
+        return heads
 
 def stem(word: str) -> str:
     """A crude singular ("backpacks" -> "backpack") shared by the vocabulary and the relevance check."""

@@ -71,7 +71,9 @@ def test_the_kind_a_search_names_is_its_head_noun(reader: SlotReader) -> None:
     assert named("yoga strap") == {"strap"}  # not the yoga brick, which is yoga gear too
     assert named("bag for a yoga mat") == {"bag"}  # the head comes before the preposition
     assert named("light jacket for spring runs") == {"jacket"}
-    assert named("something for yoga") == {"yoga"}  # no kind before 'for': every kind word counts
+    assert named("something for yoga") == {"yoga"}  # no kind before 'for': the phrase goes on
+    assert named("shorts and tees") == {"short", "tee"}  # each joined phrase has its own head
+    assert named("which jackets are waterproof") == {"jacket"}  # the phrase ends at the verb
     assert named("warm for winter runs") == set()
 
 
