@@ -75,7 +75,8 @@ def test_shortlist_commands_in_chat(shopper: Assistant) -> None:
     assert [c.product_id for c in replies[4].cards] == list(state.shortlist)
     assert set(replies[5].cited_ids) == set(state.shortlist) and replies[5].comparison
     reset, after = shopper.respond("start over", state=state)
-    assert reset.actions == ("reset",) and after.shortlist == () and after.query == ""
+    assert reset.actions == ("reset",) and after.query == ""
+    assert after.shortlist == state.shortlist  # starting over never loses the shopper's shortlist
 
 
 def test_several_constraints_in_one_message(shopper: Assistant) -> None:
