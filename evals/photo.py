@@ -204,11 +204,11 @@ def single_signal_table(sets: Mapping[str, tuple[list[PhotoQuery], int]], model:
     """One split's scores of each signal alone and of the fusion, per set."""
     table: dict[str, dict[str, dict[str, float]]] = {}
     for name, (queries, n_products) in sets.items():
-        test = [q for q in queries if q.split == split]
-        rows = {"chance": chance(n_products, len(test))}
-        rows |= {signal: scores(test, lambda q, s=signal: {s: 1.0}, n_products)
+        part = [q for q in queries if q.split == split]
+        rows = {"chance": chance(n_products, len(part))}
+        rows |= {signal: scores(part, lambda q, s=signal: {s: 1.0}, n_products)
                  for signal in present(queries)}
-        rows["fused (per-profile weights)"] = scores(test, lambda q: model.for_profile(q.photo.profile),
+        rows["fused (per-profile weights)"] = scores(part, lambda q: model.for_profile(q.photo.profile),
                                                      n_products)
         table[name] = rows
     return table
@@ -274,25 +274,32 @@ def _profile_counts(queries: Sequence[PhotoQuery]) -> dict[str, int]:
     return counts
 
 
+METRICS = ("R@1", "R@5", "R@10", "MRR", "queries")
+
+
+def _metric_rows(tables: Mapping[str, Mapping[str, Mapping[str, float]]],
+                 signals: Sequence[str] | None = None) -> list[list[Any]]:
+    """One markdown row per (set, signal) of :func:`single_signal_table`, all signals unless named."""
+    return [[name, signal, *(values.get(m, "") for m in METRICS)]
+            for name, table in tables.items() for signal, values in table.items()
+            if signals is None or signal in signals]
+
+
 def markdown(result: Mapping[str, Any]) -> str:
     from evals.report import markdown_table
 
-    metrics = ("R@1", "R@5", "R@10", "MRR", "queries")
-    rows = [[name, signal, *(values.get(m, "") for m in metrics)]
-            for name, table in result["test"].items() for signal, values in table.items()]
-    dev = [[name, signal, *(values.get(m, "") for m in metrics)]
-           for name, table in result.get("dev", {}).items() for signal, values in table.items()
-           if signal in ("chance", "fused (per-profile weights)")]
+    rows = _metric_rows(result["test"])
+    dev = _metric_rows(result.get("dev", {}), ("chance", "fused (per-profile weights)"))
     speed = [[name, *values.values()] for name, values in result["speed"].items()]
     speed_head = ["set", *next(iter(result["speed"].values())).keys()]
     weights = [[p, *(w.get(s, 0.0) for s in SIGNALS)] for p, w in result["weights"].items()]
     return "\n\n".join([
         f"## Photo search (image model: {result['image_model']}; test split, fitted on "
         f"{result['dev_queries']} dev queries)",
-        markdown_table(["set", "signal", *metrics], rows),
+        markdown_table(["set", "signal", *METRICS], rows),
         "Dev split, for the targets stated on dev data (in-sample: the fusion weights and the threshold "
         "were fitted on these queries, so the held-out test rows above are the honest estimate):",
-        markdown_table(["set", "signal", *metrics], dev),
+        markdown_table(["set", "signal", *METRICS], dev),
         "Fusion weights per photo profile (z-score sum; `studio` = plain backdrop, `+text` = OCR read text):",
         markdown_table(["profile", *SIGNALS], weights),
         f"Not-sold threshold (best photo similarity; fitted on dev: each set's photos in its own store are "
