@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from assistant.english import keeps
+from assistant.english import english_pairs, english_words, keeps
 from retrieval.catalog import Product
 
 WORD = re.compile(r"[a-z][a-z'-]*[a-z]|[a-z]")
@@ -74,6 +74,7 @@ class Vocabulary:
         cls, products: Sequence[Product], extra_text: Iterable[str] = (), known: Iterable[str] = ()
     ) -> Vocabulary:
         """``extra_text``: request phrasing (words said twice become known); ``known``: always known."""
+        english_words(), english_pairs()  # read once per process here (~0.7 s), not on a shopper's turn
         counts: Counter[str] = Counter()
         for product in products:
             counts.update(_product_words(product))
