@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shopassist.errors import AudioError, ModelUnavailableError
+from shopassist.errors import AudioError, ConfigError, ModelUnavailableError
 from shopassist.settings import Settings
 from ui import catalog as ui_catalog
 from ui import handlers
@@ -282,12 +282,17 @@ def add_health_route(demo: Any) -> None:
 def launch(demo: Any, settings: Settings, *, prevent_thread_lock: bool = False,
            host: str | None = None, port: int | None = None) -> str:
     """Start serving ``demo`` (with ``/healthz``); returns the local URL."""
-    _app, url, _share = demo.launch(
-        server_name=host or settings.host, server_port=port or settings.port, share=False,
-        prevent_thread_lock=True, max_file_size=int(settings.max_upload_mb * 1024 * 1024),
-        css=CSS, head=HEAD, footer_links=[], quiet=True, show_error=False,
-        app_kwargs={"middleware": [ContentSecurityPolicy.middleware()]},
-    )
+    host, port = host or settings.host, port or settings.port
+    try:
+        _app, url, _share = demo.launch(
+            server_name=host, server_port=port, share=False,
+            prevent_thread_lock=True, max_file_size=int(settings.max_upload_mb * 1024 * 1024),
+            css=CSS, head=HEAD, footer_links=[], quiet=True, show_error=False,
+            app_kwargs={"middleware": [ContentSecurityPolicy.middleware()]},
+        )
+    except OSError as e:  # Gradio: "Cannot find empty port in range"
+        raise ConfigError(f"Cannot serve on {host}:{port}: {e.strerror or 'the port is in use'}. Stop the "
+                          "other server there, or pick another port with --port or SHOPASSIST_PORT.") from e
     add_health_route(demo)
     if not prevent_thread_lock:
         demo.block_thread()

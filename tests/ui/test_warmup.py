@@ -4,6 +4,7 @@ while warming wait for the warm-up instead of failing."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -64,3 +65,20 @@ def test_failed_start_is_reported_not_hung() -> None:
     assert warmup.state == FAILED and health(warmup)[0] == 503
     with pytest.raises(ModelUnavailableError, match="could not start \\(catalog index missing\\)"):
         warmup.components()
+
+
+def test_a_busy_port_is_a_clear_error_not_a_traceback(settings) -> None:
+    import gradio as gr
+
+    from shopassist.errors import ConfigError
+    from ui.app import launch
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with gr.Blocks() as demo:
+            gr.Markdown("x")
+        expected = rf"Cannot serve on 127\.0\.0\.1:{port}: .*--port or SHOPASSIST_PORT"
+        with pytest.raises(ConfigError, match=expected):
+            launch(demo, settings, prevent_thread_lock=True, host="127.0.0.1", port=port)
