@@ -9,7 +9,6 @@ reported on test. ``--fit-photo`` writes them to ``retrieval/photo_fusion.json``
 
 from __future__ import annotations
 
-import itertools
 import json
 import statistics
 import time
@@ -20,13 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from evals.metrics import mrr, recall_at_k
+from evals.photo_fit import fit_fusion, present, profile_counts
 from retrieval.photo import SIGNALS, FusionModel, PhotoDescription, PhotoMatcher, Scores, fuse, fusion_key
 from shopassist.settings import Settings
 
 PHOTO_KS = (1, 5, 10)
 TIMED_QUERIES = 30
-WEIGHT_GRID = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
-MIN_PROFILE_QUERIES = 12
 ANSWER_CANDIDATES = 50
 
 
@@ -107,35 +105,6 @@ def chance(n_products: int, queries: int) -> dict[str, float]:
         "MRR": sum(1 / r for r in range(1, n_products + 1)) / n_products, "queries": queries}
 
 
-def present(queries: Sequence[PhotoQuery]) -> list[str]:
-    """The signals the photo model gives at all (``semantic`` only in EfficientNet zoom mode)."""
-    return [s for s in SIGNALS if s in ("image", "color", "ocr") or any(q.signals.get(s) for q in queries)]
-
-
-def fit_weights(queries: Sequence[PhotoQuery]) -> dict[str, float]:
-    """The grid weights with the best dev MRR (image weight fixed at 1)."""
-    best, best_mrr = {"image": 1.0, "color": 0.0, "ocr": 0.0}, -1.0
-    if not queries:
-        return best
-    others = present(queries)[1:]
-    for grid in itertools.product(WEIGHT_GRID, repeat=len(others)):
-        weights = {"image": 1.0, **dict(zip(others, grid, strict=True))}
-        value = mrr([ranking(q, weights) for q in queries], [q.target for q in queries])
-        if value > best_mrr + 1e-9:
-            best, best_mrr = weights, value
-    return best
-
-
-def fit_profiles(dev: Sequence[PhotoQuery]) -> dict[str, dict[str, float]]:
-    """Weights per photo profile (studio/scene, +text); ``default`` is fitted on all dev queries."""
-    fitted = {"default": fit_weights(dev)}
-    for profile in sorted({q.photo.profile for q in dev}):
-        members = [q for q in dev if q.photo.profile == profile]
-        if len(members) >= MIN_PROFILE_QUERIES:
-            fitted[profile] = fit_weights(members)
-    return fitted
-
-
 def fit_threshold(positives: Sequence[Sequence[float]],
                   negatives: Sequence[Sequence[float]]) -> tuple[float, float]:
     """The similarity cut with the best accuracy averaged over populations (each in-catalog set above
@@ -208,8 +177,8 @@ def single_signal_table(sets: Mapping[str, tuple[list[PhotoQuery], int]], model:
         rows = {"chance": chance(n_products, len(part))}
         rows |= {signal: scores(part, lambda q, s=signal: {s: 1.0}, n_products)
                  for signal in present(queries)}
-        rows["fused (per-profile weights)"] = scores(part, lambda q: model.for_profile(q.photo.profile),
-                                                     n_products)
+        rows["fused (per-profile weights)"] = scores(
+            part, lambda q: model.for_profile(model.profile_of(q.photo)), n_products)
         table[name] = rows
     return table
 
@@ -253,25 +222,19 @@ def evaluate(settings: Settings, shared: Path, limit: int | None) -> tuple[dict[
     dev = [q for queries, _ in sets.values() for q in queries if q.split == "dev"]
     sold, not_sold = sold_populations(sets, stores)
     cut, _ = fit_threshold(list(_split(sold, "dev").values()), list(_split(not_sold, "dev").values()))
-    model = FusionModel(fit_profiles(dev), cut)
+    model, mrr_by_cut = fit_fusion(dev, cut)
     for name, (queries, _) in sets.items():
         paths = spread([q.path for q in queries], TIMED_QUERIES + 1)
         speed[name] |= timed_queries(stores[name], model, paths)
     result = {"image_model": fusion_key(stores["luma"].image_embedder),
               "test": single_signal_table(sets, model),
               "dev": single_signal_table(sets, model, "dev"), "weights": model.weights, "not_sold_below": cut,
+              "plain_below": model.plain_below, "dev_mrr_by_plain_cut": mrr_by_cut,
               "not_sold_test": threshold_accuracy(cut, _split(sold, "test"), _split(not_sold, "test")),
               "speed": speed,
-              "profiles": {name: _profile_counts(qs) for name, (qs, _) in sets.items()},
+              "profiles": {name: profile_counts(qs, model) for name, (qs, _) in sets.items()},
               "dev_queries": len(dev), "limit": limit}
     return result, model
-
-
-def _profile_counts(queries: Sequence[PhotoQuery]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for q in queries:
-        counts[q.photo.profile] = counts.get(q.photo.profile, 0) + 1
-    return counts
 
 
 METRICS = ("R@1", "R@5", "R@10", "MRR", "queries")
@@ -300,7 +263,10 @@ def markdown(result: Mapping[str, Any]) -> str:
         "Dev split, for the targets stated on dev data (in-sample: the fusion weights and the threshold "
         "were fitted on these queries, so the held-out test rows above are the honest estimate):",
         markdown_table(["set", "signal", *METRICS], dev),
-        "Fusion weights per photo profile (z-score sum; `studio` = plain backdrop, `+text` = OCR read text):",
+        "Fusion weights per photo profile (z-score sum; `studio` = plain backdrop, `plain` = no backdrop but "
+        f"colour entropy under {result['plain_below']} nats, a close-up; `scene` = the rest; `+text` = OCR "
+        "read text). The entropy cut was chosen by pooled dev MRR: "
+        + ", ".join(f"{cut} → {value}" for cut, value in result["dev_mrr_by_plain_cut"].items()),
         markdown_table(["profile", *SIGNALS], weights),
         f"Not-sold threshold (best photo similarity; fitted on dev: each set's photos in its own store are "
         f"sold, in the other store not sold): {result['not_sold_below']} — on test: "

@@ -108,6 +108,16 @@ def hsv_histogram(image: Any) -> Vector:
     return (hist / max(np.linalg.norm(hist), 1e-9)).tolist()
 
 
+def color_entropy(histogram: Sequence[float]) -> float:
+    """Shannon entropy (nats) of the colour distribution an :func:`hsv_histogram` encodes: low for
+    one flat colour filling the frame (a close-up of a garment), high for a shelf of many packages."""
+    import numpy as np
+
+    shares = np.square(np.asarray(histogram, dtype=np.float64))
+    shares = shares[shares > 0]
+    return float(-(shares * np.log(shares)).sum()) if shares.size else 0.0
+
+
 def reference_colors(vocabulary: Sequence[str]) -> dict[str, tuple[float, float, float]]:
     """Catalog colour words that name a CSS colour -> their sRGB in [0, 1] (others are left out)."""
     from PIL import ImageColor

@@ -4,8 +4,9 @@
 dominant colours named from the catalog's colour words, OCR text, and whether the photo is a studio
 shot (plain backdrop) or a scene (shelf, street). :meth:`PhotoMatcher.rank` scores products by three
 signals — photo embedding, colour histogram, OCR text against the product text — and fuses their
-z-scores with weights chosen by what the photo shows (its *profile*: studio/scene, text or not).
-The weights and the "not in this catalog" threshold are learned on dev queries by
+z-scores with weights chosen by what the photo shows (its *profile*: a studio shot, a "plain" close-up
+of one colour filling the frame, or a scene; text read or not). The weights, the colour-entropy cut
+for "plain" and the "not in this catalog" threshold are learned on dev queries by
 ``shopassist eval retrieval --fit-photo`` and read from ``photo_fusion.json`` (a data file).
 """
 
@@ -19,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from retrieval.colors import ColorShare, dominant_colors, hsv_histogram, studio_backdrop
+from retrieval.colors import ColorShare, color_entropy, dominant_colors, hsv_histogram, studio_backdrop
 from retrieval.effnet import Label
 from retrieval.filters import Where
 from retrieval.index import ProductStore
@@ -36,17 +37,28 @@ Scores = dict[str, float]
 
 @dataclass(frozen=True)
 class FusionModel:
-    """Per-profile signal weights and the similarity below which a photo is "not in the catalog"."""
+    """Per-profile signal weights, the similarity below which a photo is "not in the catalog" and the
+    colour entropy below which a photo without a plain backdrop is a ``plain`` close-up (0: never)."""
 
     weights: Mapping[str, Mapping[str, float]]
     not_sold_below: float
+    plain_below: float = 0.0
 
     def for_profile(self, profile: str) -> Mapping[str, float]:
         return self.weights.get(profile) or self.weights.get("default") or DEFAULT_WEIGHTS
 
-    def uses_ocr(self, studio: bool) -> bool:
-        """Whether OCR text can change the ranking of a studio (or scene) photo, text read or not."""
-        kind = "studio" if studio else "scene"
+    def kind_of(self, studio: bool, histogram: Sequence[float]) -> str:
+        """``studio`` (plain backdrop), ``plain`` (few colours fill the frame) or ``scene``."""
+        if studio:
+            return "studio"
+        return "plain" if color_entropy(histogram) < self.plain_below else "scene"
+
+    def profile_of(self, photo: PhotoDescription) -> str:
+        """The photo's kind, plus ``+text`` when OCR read something: which weights apply."""
+        return self.kind_of(photo.studio, photo.histogram) + ("+text" if photo.text.found else "")
+
+    def uses_ocr(self, kind: str) -> bool:
+        """Whether OCR text can change the ranking of a photo of this kind, text read or not."""
         return any(self.for_profile(p).get("ocr", 0.0) > 0 for p in (kind, kind + "+text"))
 
 
@@ -57,7 +69,7 @@ def fusion_model(image_model: str | None, path: Path = FUSION_FILE) -> FusionMod
     entry = fitted.get(image_model or "")
     if entry is None:
         return FusionModel({"default": DEFAULT_WEIGHTS}, 0.0)
-    return FusionModel(entry["weights"], float(entry["not_sold_below"]))
+    return FusionModel(entry["weights"], float(entry["not_sold_below"]), float(entry.get("plain_below", 0.0)))
 
 
 def fusion_key(embedder: Any) -> str | None:
@@ -70,7 +82,7 @@ def save_fusion(image_model: str, model: FusionModel, notes: Mapping[str, Any],
     """Record the fusion fitted for ``image_model`` (other models' entries are kept)."""
     fitted = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     fitted[image_model] = {"weights": dict(model.weights), "not_sold_below": model.not_sold_below,
-                           **notes}
+                           "plain_below": model.plain_below, **notes}
     path.write_text(json.dumps(fitted, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     fusion_model.cache_clear()
 
@@ -86,11 +98,6 @@ class PhotoDescription:
     vector: tuple[float, ...] = field(repr=False)
     histogram: tuple[float, ...] = field(repr=False)
     semantic: tuple[float, ...] = field(default=(), repr=False)  # zoom mode: sqrt class probabilities
-
-    @property
-    def profile(self) -> str:
-        """``studio`` or ``scene``, plus ``+text`` when OCR read something."""
-        return ("studio" if self.studio else "scene") + ("+text" if self.text.found else "")
 
 
 @dataclass(frozen=True)
@@ -164,8 +171,8 @@ class PhotoMatcher:
         from retrieval.embed import load_image
 
         image = load_image(image_path)
-        studio = studio_backdrop(image)
-        ocr = self.model.uses_ocr(studio) if ocr is None else ocr
+        studio, histogram = studio_backdrop(image), hsv_histogram(image)
+        ocr = self.model.uses_ocr(self.model.kind_of(studio, histogram)) if ocr is None else ocr
         embedder = self.store.image_embedder
         semantic: list[float] = []
         if embedder is None:
@@ -180,7 +187,7 @@ class PhotoMatcher:
         text = reader.read(image) if reader else OcrText(())
         colors = dominant_colors(image, self.store.known_colors())
         return PhotoDescription(tuple(labels), tuple(colors), text, studio,
-                                tuple(vector), tuple(hsv_histogram(image)), tuple(semantic))
+                                tuple(vector), tuple(histogram), tuple(semantic))
 
     # --- ranking ----------------------------------------------------------------------------------
     def signals(self, photo: PhotoDescription, n: int, where: Where | None) -> dict[str, Scores]:
@@ -200,7 +207,8 @@ class PhotoMatcher:
              drop: Sequence[str] = ()) -> list[PhotoMatch]:
         """Products best first; ``drop`` names signals to ignore (e.g. colour when a colour was asked)."""
         signals = self.signals(photo, n, where)
-        weights = {k: (0.0 if k in drop else w) for k, w in self.model.for_profile(photo.profile).items()}
+        profile = self.model.profile_of(photo)
+        weights = {k: (0.0 if k in drop else w) for k, w in self.model.for_profile(profile).items()}
         fused = fuse(signals, weights)
         image_scores = signals["image"]
         ranked = sorted(fused, key=lambda pid: -fused[pid])[:n]

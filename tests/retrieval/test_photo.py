@@ -89,10 +89,11 @@ def test_fusion_uses_z_scores_and_ignores_empty_or_unweighted_signals() -> None:
 def test_fusion_file_is_kept_per_model(tmp_path: Path) -> None:
     path = tmp_path / "fusion.json"
     save_fusion("m1", FusionModel({"default": {"image": 1.0, "color": 0.5}}, 0.4), {"fitted_on": "dev"}, path)
-    save_fusion("m2", FusionModel({"default": {"image": 1.0}}, 0.6), {}, path)
+    save_fusion("m2", FusionModel({"default": {"image": 1.0}}, 0.6, plain_below=2.2), {}, path)
     assert set(json.loads(path.read_text())) == {"m1", "m2"}
     model = fusion_model("m1", path)
     assert model.not_sold_below == 0.4 and model.for_profile("scene")["color"] == 0.5
+    assert model.plain_below == 0.0 and fusion_model("m2", path).plain_below == 2.2
     assert fusion_model("unknown", path).not_sold_below == 0.0
     fusion_model.cache_clear()
 
@@ -156,6 +157,6 @@ def test_ablation_metrics_count_ties_against_the_target_and_fit_on_dev_only() ->
 def test_ocr_is_read_only_where_the_fitted_fusion_uses_it() -> None:
     model = FusionModel({"default": {"image": 1.0, "ocr": 0.5}, "studio": {"image": 1.0, "ocr": 0.0},
                          "studio+text": {"image": 1.0, "ocr": 0.0}, "scene": {"image": 1.0}}, 0.5)
-    assert not model.uses_ocr(studio=True)
-    assert model.uses_ocr(studio=False)  # no "scene+text" weights: the default (with OCR) applies
-    assert not FusionModel({"default": {"image": 1.0}}, 0.0).uses_ocr(studio=False)
+    assert not model.uses_ocr("studio")
+    assert model.uses_ocr("scene")  # no "scene+text" weights: the default (with OCR) applies
+    assert not FusionModel({"default": {"image": 1.0}}, 0.0).uses_ocr("scene")
