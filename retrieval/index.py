@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
-from retrieval.batches import EmbeddedBatch, PendingRows, embed_batch, row_hash
+from retrieval import writer
+from retrieval.batches import EmbeddedBatch, PendingRows
 from retrieval.catalog import Product
 from retrieval.colors import COLOR_FEATURE
 from retrieval.embed import ImageEmbedder, TextEmbedder, load_image_embedder, load_text_embedder
@@ -37,7 +38,7 @@ from shopassist.settings import Settings
 __all__ = ["IndexSummary", "Neighbour", "ProductStore", "RowProblem", "Snapshot", "open_store"]
 
 log = logging.getLogger(__name__)
-BatchCallback = Callable[[int, int], None]
+BatchCallback = writer.BatchCallback
 
 
 class IndexEngine(Protocol):
@@ -99,7 +100,7 @@ class ProductStore:
         """The collection prefix writes go to (a reset's new build) and reads come from."""
         return self._building or self._manifest.active
 
-    def _collection(self, suffix: str, embedder_config: dict[str, Any] | None = None) -> Any:
+    def collection(self, suffix: str, embedder_config: dict[str, Any] | None = None) -> Any:
         metadata = {"hnsw:space": "cosine"}
         if embedder_config:
             metadata["embedder"] = json.dumps(embedder_config, sort_keys=True)
@@ -138,32 +139,29 @@ class ProductStore:
 
     @property
     def texts(self) -> Any:
-        return self._collection("text", self.text_embedder.config())
+        return self.collection("text", self.text_embedder.config())
 
     @property
     def images(self) -> Any | None:
         embedder = self.image_embedder
-        return self._collection("images", embedder.config()) if embedder else None
+        return self.collection("images", embedder.config()) if embedder else None
 
     @property
     def colors(self) -> Any:
         """One colour histogram per product photo (same ids as ``images``), for photo search."""
-        return self._collection("colors", COLOR_FEATURE)
+        return self.collection("colors", COLOR_FEATURE)
 
-    def _zoomed(self) -> bool:
+    def has_zooms(self) -> bool:
         """Whether the photo model adds zoomed views and semantic vectors (EfficientNet ``zoom`` mode)."""
         return bool(getattr(self.image_embedder, "zoom", False))
 
-    def _semantic(self) -> bool:
+    def has_semantic(self) -> bool:
         """Whether the photo model stores class-probability (semantic) vectors (zoom mode, ensembles)."""
-        return self._zoomed() or bool(getattr(self.image_embedder, "semantic", False))
+        return self.has_zooms() or bool(getattr(self.image_embedder, "semantic", False))
 
-    def _photo_suffixes(self) -> tuple[str, ...]:
-        return ("images", "colors") + (("semantic",) if self._semantic() else ()) + \
-            (("zooms",) if self._zoomed() else ())
-
-    def _plain_texts(self) -> Any:
-        return self._collection("text")
+    def photo_suffixes(self) -> tuple[str, ...]:
+        return ("images", "colors") + (("semantic",) if self.has_semantic() else ()) + \
+            (("zooms",) if self.has_zooms() else ())
 
     def _reader(self, suffix: str) -> Any:
         """The committed ``suffix`` collection for queries (cached; never created by a reader)."""
@@ -271,29 +269,18 @@ class ProductStore:
         scan = scan_catalog(path, image_root, image_policy(self.settings))
         rows, root = scan.rows, scan.image_root
         summary = engine.index_rows(self, rows, root, progress, on_batch) if engine else \
-            self._index_rows(rows, root, progress, on_batch)
+            writer.index_rows(self, rows, root, progress, on_batch)
         keep = {r.product.id for r in scan.rows} | {p.product_id for p in scan.problems if p.product_id}
-        removed = self._remove_except(keep) if prune else 0
+        removed = writer.remove_except(self, keep) if prune else 0
         return IndexSummary(summary.indexed, summary.updated, summary.unchanged, list(scan.problems), removed)
 
     def remove_except(self, keep: set[str]) -> int:
         """Delete every stored product whose id is not in ``keep``; return how many."""
         with writer_lock(self.settings):
             self.sync()
-            removed = self._remove_except(keep)
+            removed = writer.remove_except(self, keep)
             self._commit()
         return removed
-
-    def _remove_except(self, keep: set[str]) -> int:
-        texts = self._plain_texts()
-        gone = [i for page in read_pages(texts, []) for i in page["ids"] if i not in keep]
-        for start in range(0, len(gone), self.settings.embed_batch_size * 32):
-            chunk = gone[start : start + self.settings.embed_batch_size * 32]
-            texts.delete(ids=chunk)
-            if self.image_embedder:
-                for suffix in self._photo_suffixes():
-                    self._collection(suffix).delete(where={"product_id": {"$in": chunk}})
-        return len(gone)
 
     def index_products(self, products: Sequence[Product], image_root: Path,
                        progress: bool = True) -> IndexSummary:
@@ -307,77 +294,17 @@ class ProductStore:
         with writer_lock(self.settings):
             self.sync()
             try:
-                return self._index_rows(rows, image_root, progress, on_batch)
+                return writer.index_rows(self, rows, image_root, progress, on_batch)
             finally:
                 self._commit()
 
-    def _index_rows(self, rows: Sequence[CatalogRow], image_root: Path, progress: bool,
-                    on_batch: BatchCallback | None) -> IndexSummary:
-        counts = {"indexed": 0, "updated": 0, "unchanged": 0}
-        batch_size = self.settings.embed_batch_size
-        bar = _progress_bar(len(rows), progress)
-        try:
-            for number, start in enumerate(range(0, len(rows), batch_size), start=1):
-                batch = rows[start : start + batch_size]
-                for key, value in self._index_batch(batch, image_root).items():
-                    counts[key] += value
-                bar.update(len(batch))
-                if on_batch:
-                    on_batch(number, start + len(batch))
-        finally:
-            bar.close()
-        return IndexSummary(**counts)
-
-    def _index_batch(self, batch: Sequence[CatalogRow], image_root: Path) -> dict[str, int]:
-        pending = self.pending(batch, image_root)
-        if pending.products:
-            self.write_batch(embed_batch(pending.products, image_root, pending.hashes, self.text_embedder,
-                                         self.image_embedder))
-        return pending.counts()
-
     def pending(self, rows: Sequence[CatalogRow], image_root: Path) -> PendingRows:
-        """The rows whose stored content hash differs (new, changed, or not finished by a killed run)."""
-        image_model = self.image_embedder.name if self.image_embedder else None
-        hashes = {r.product.id: row_hash(r.product, image_root, image_model) for r in rows}
-        old: dict[str, Any] = {}
-        ids, page = list(hashes), self.settings.embed_batch_size * 32  # bounded `get` (SQL variables)
-        for start in range(0, len(ids), page):
-            stored = self.texts.get(ids=ids[start : start + page], include=["metadatas"])
-            old |= {i: (m or {}).get("hash") for i, m in zip(stored["ids"], stored["metadatas"], strict=True)}
-        todo = tuple(r.product for r in rows if old.get(r.product.id) != hashes[r.product.id])
-        updated = sum(1 for p in todo if p.id in old)
-        return PendingRows(todo, hashes, updated, len(rows) - len(todo))
+        """The rows whose stored content hash differs (see :func:`retrieval.writer.pending`)."""
+        return writer.pending(self, rows, image_root)
 
     def write_batch(self, batch: EmbeddedBatch) -> None:
-        """Upsert an embedded batch: photos first, the text record (which carries the hash) last."""
-        if self.image_embedder is not None:
-            gone = {"product_id": {"$in": list(batch.product_ids)}}
-            images, colors = self.images, self.colors
-            images.delete(where=gone)
-            colors.delete(where=gone)
-            if batch.photo_ids:
-                ids, metas = list(batch.photo_ids), list(batch.photo_metadatas)
-                images.upsert(ids=ids, embeddings=list(batch.photo_vectors), metadatas=metas)
-                colors.upsert(ids=ids, embeddings=list(batch.histograms), metadatas=metas)
-            if self._semantic():
-                self._write_extra_photo_vectors(batch, gone)
-        self.texts.upsert(ids=list(batch.product_ids), embeddings=list(batch.text_vectors),
-                          documents=list(batch.documents), metadatas=list(batch.text_metadatas))
-
-    def _write_extra_photo_vectors(self, batch: EmbeddedBatch, gone: dict[str, Any]) -> None:
-        """The semantic vector of each photo and (zoom mode) the zoomed views of its item."""
-        semantic = self._collection("semantic")
-        semantic.delete(where=gone)
-        if batch.semantic_vectors:
-            semantic.upsert(ids=list(batch.photo_ids), embeddings=[list(v) for v in batch.semantic_vectors],
-                            metadatas=list(batch.photo_metadatas))
-        if not self._zoomed():
-            return
-        zooms = self._collection("zooms")
-        zooms.delete(where=gone)
-        if batch.zoom_ids:
-            zooms.upsert(ids=list(batch.zoom_ids), embeddings=[list(v) for v in batch.zoom_vectors],
-                         metadatas=list(batch.zoom_metadatas))
+        """Upsert an embedded batch, photos first (see :func:`retrieval.writer.write_batch`)."""
+        writer.write_batch(self, batch)
 
     # --- reading -------------------------------------------------------------------------
     def count(self) -> int:
@@ -520,12 +447,12 @@ class ProductStore:
     def nearest_zooms(self, vectors: Sequence[Sequence[float]], n: int,
                       where: Where | None) -> list[Neighbour]:
         """Zoom mode: the ``n`` zoomed catalog views nearest to each photo vector (none otherwise)."""
-        return self._nearest("zooms", vectors, n, where) if self._zoomed() else []
+        return self._nearest("zooms", vectors, n, where) if self.has_zooms() else []
 
     def nearest_semantic(self, vectors: Sequence[Sequence[float]], n: int,
                          where: Where | None) -> list[Neighbour]:
         """The ``n`` photos whose class probabilities are nearest (zoom mode and ensembles; else none)."""
-        return self._nearest("semantic", vectors, n, where) if self._semantic() else []
+        return self._nearest("semantic", vectors, n, where) if self.has_semantic() else []
 
     def _nearest(self, suffix: str, vectors: Sequence[Sequence[float]], n: int,
                  where: Where | None, optional: bool = True) -> list[Neighbour]:
@@ -560,12 +487,6 @@ def _built_by_another(collection: Any, wanted: dict[str, Any]) -> dict[str, Any]
     if built is None or json.loads(built) == wanted or collection.count() == 0:
         return None
     return json.loads(built)
-
-
-def _progress_bar(total: int, enabled: bool) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="product", desc="indexing", disable=not enabled)
 
 
 def open_store(settings: Settings) -> ProductStore:
