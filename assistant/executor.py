@@ -14,7 +14,7 @@ from assistant import actions as act
 from assistant import commands
 from assistant.choose import by_facts, by_price
 from assistant.facts import format_price, plain
-from assistant.photo import asks_more
+from assistant.photo import asks_more, photo_availability
 from assistant.slots import SlotReader
 from assistant.state import ConversationState, Preferences
 from assistant.turns import SUMMARY_ITEMS, Outcome, Shaping, Turns, best_named, describe_filters, for_gender
@@ -319,6 +319,9 @@ class Executor:
                                    cheaper=a.cheaper)
         if not (a.question and outcome.cards and asks_more(a.question)):
             return outcome, ["photo"]
+        availability = photo_availability(self.turns, a.question, outcome, a.image_path)
+        if availability is not None:
+            return availability, ["photo", "ask"]
         top = self.store.get([outcome.cards[0].product_id])
         answered = self.turns.answer(a.question, top, outcome.state)
         return replace(answered, cards=outcome.cards[:1], notices=outcome.notices, images=outcome.images), [

@@ -3,8 +3,10 @@
 "What is this?" (or a photo alone) names the nearest catalog product with a confidence and shows the
 closest matches; a photo nothing in the catalog resembles gets a plain "we don't seem to sell this"
 with what the photo seems to show; "this but in red / cheaper / in size M" keeps the photo's kind
-(the nearest products' category) and applies the words as filters. Every product named comes from
-the catalog; the threshold and fusion come from ``retrieval/photo_fusion.json`` (learned on dev data).
+(the nearest products' category) and applies the words as filters; "do you have this in red?" is
+answered yes or no about the product the photo confidently shows, with items like it that match.
+Every product named comes from the catalog; the threshold and fusion come from
+``retrieval/photo_fusion.json`` (learned on dev data).
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from assistant import cards as cardlib
 from assistant.answer import tokens
+from assistant.availability import ASKS_AVAILABILITY, availability_answer
 from assistant.facts import format_price, plain
 from assistant.state import ConversationState
+from retrieval.catalog import Product
 from retrieval.photo import PhotoDescription, PhotoMatch, PhotoMatcher, photo_matcher
-from retrieval.results import Filters
+from retrieval.results import Filters, Hit
 
 if TYPE_CHECKING:
     from assistant.turns import Outcome, Turns
@@ -30,6 +35,8 @@ CHEAPER = re.compile(r"\b(cheaper|less expensive|more affordable|lower price)\b"
 IDENTIFY = re.compile(
     r"\b(what(?:'s| is) (?:this|that|it)|do you (?:sell|have|carry|stock) (?:this|these|it|that)( one)?|"
     r"is (?:this|it) (?:sold|available) here|what do you call (?:this|it))\b", re.I)
+# how a shopper asks for the pictured item, not what it is like ("is this available in red?")
+ASKING = re.compile(r"\b(available|in stock|comes?|get|buy|order|find|show me)\b", re.I)
 NO_PHOTO_SEARCH = ("Photo search isn't available here, sorry. Please describe the item in words "
                    "(kind, colour, size, budget) and I'll find it.")
 
@@ -49,7 +56,7 @@ def photo_turn(turns: Turns, text: str, query: str, filters: Filters, image_path
                        suggestions=("Show me your bestsellers", "Describe what I'm after"))
     cheaper = cheaper or bool(CHEAPER.search(text))
     filters = _cheaper(turns, filters, matches[0]) if cheaper else filters
-    words = " ".join(tokens(CHEAPER.sub(" ", IDENTIFY.sub(" ", query))))
+    words = " ".join(tokens(ASKING.sub(" ", CHEAPER.sub(" ", IDENTIFY.sub(" ", query)))))
     if words or not filters.is_empty():
         return _photo_with_words(turns, matcher, matches, words, filters, state, image_path)
     return _what_is_this(turns, matcher, photo, matches, image_path, state)
@@ -76,12 +83,44 @@ def _what_is_this(turns: Turns, matcher: PhotoMatcher, photo: PhotoDescription,
                   matches: list[PhotoMatch], image_path: str, state: ConversationState) -> Outcome:
     top = turns.searcher.store.get([matches[0].product_id])[0]
     outcome = turns.run_search("", Filters(), state, image_path=image_path)
-    confident = matches[0].similarity >= matcher.model.not_sold_below + CONFIDENT_MARGIN
     lead = (f"This looks like the {plain(top.title)} ({format_price(top.price, top.currency)}) [{top.id}]"
-            f" — {'high' if confident else 'medium'} confidence (photo match {matches[0].similarity:.0%}).")
+            f" — {'high' if _confident(matcher, matches) else 'medium'} confidence "
+            f"(photo match {matches[0].similarity:.0%}).")
     seen = describe_photo(photo)
     text = " ".join(p for p in (lead, seen, "Similar items are below." if outcome.cards else "") if p)
     return replace(outcome, text=text, images=(image_path,))
+
+
+def _confident(matcher: PhotoMatcher, matches: list[PhotoMatch]) -> bool:
+    return bool(matches) and matches[0].similarity >= matcher.model.not_sold_below + CONFIDENT_MARGIN
+
+
+def shown_product(turns: Turns, image_path: str) -> Product | None:
+    """The catalog product the photo shows when the match is confident (else None)."""
+    matcher = photo_matcher(turns.searcher.store)
+    matches = matcher.rank(matcher.describe(image_path), CANDIDATES)
+    return turns.searcher.store.get([matches[0].product_id])[0] if _confident(matcher, matches) else None
+
+
+def photo_availability(turns: Turns, question: str, searched: Outcome, image_path: str) -> Outcome | None:
+    """"Do you have this in red?" with a photo: yes or no about the product the photo shows (not about
+    the first item like it that is red), then the items like it that match; when the photo shows no
+    product confidently, those items alone (no yes or no about another product). None when the question
+    is not about colours or sizes."""
+    _, filters = turns.parse(question)
+    if not (ASKS_AVAILABILITY.search(question) and (filters.colors or filters.sizes)):
+        return None
+    shown = shown_product(turns, image_path)
+    direct = availability_answer(question, [shown], turns.parse) if shown else None
+    if shown is None or direct is None:
+        return searched
+    wanted = next((c for c in filters.colors if c.lower() in {o.lower() for o in shown.colors}), None)
+    card = cardlib.card(Hit(shown, 0.0, ("the item in your photo",),
+                            turns.searcher.store.image_path(shown, wanted)))
+    others = tuple(c for c in searched.cards if c.product_id != shown.id)
+    return replace(searched, text=f"{direct[0]} {searched.text}" if others else direct[0],
+                   cards=(card, *others), facts=direct[1],
+                   state=searched.state.with_shown((shown.id, *(c.product_id for c in others))))
 
 
 def _photo_with_words(turns: Turns, matcher: PhotoMatcher, matches: list[PhotoMatch], words: str,

@@ -92,3 +92,35 @@ def test_photo_in_size_m_filters_the_size(photo_assistant, tmp_path: Path) -> No
     reply, _ = assistant.respond("do you have this in size M", image_path=str(tmp_path / "photo.jpg"))
     assert reply.cards and "M" in searcher.requests[-1].filters.sizes
     assert all("M" in p.sizes and matcher.best.categories[0] in p.categories for p in _shown(searcher, reply))
+
+
+def test_do_you_have_this_in_red_answers_about_the_photographed_product(photo_assistant,
+                                                                         tmp_path: Path) -> None:
+    """Not "Yes — <the first red hoodie> comes in Red": "this" is the product in the photo."""
+    assistant, searcher, matcher = photo_assistant
+    reply, _ = assistant.respond("does it come in red?", image_path=str(tmp_path / "photo.jpg"))
+    no = "No — the Chaz Kangeroo Hoodie comes in Black, Gray, Orange, not in Red [MH01]."
+    assert reply.text.startswith(no)
+    assert "Items like your photo (" in reply.text
+    assert reply.cards[0].product_id == "MH01" and "the item in your photo" in reply.cards[0].why
+    assert len(reply.cards) > 1 and all("Red" in p.colors for p in _shown(searcher, reply)[1:])
+    orange, _ = assistant.respond("does this come in orange?", image_path=str(tmp_path / "photo.jpg"))
+    assert orange.text.startswith("Yes — the Chaz Kangeroo Hoodie comes in Orange [MH01].")
+    assert orange.cards[0].product_id == "MH01"
+
+
+def test_an_unsure_photo_match_gets_no_yes_or_no(photo_assistant, tmp_path: Path) -> None:
+    assistant, searcher, matcher = photo_assistant
+    matcher.model = FusionModel({"default": {"image": 1.0}}, 0.85)  # best match 0.9: under 0.85 + margin
+    reply, _ = assistant.respond("does it come in red?", image_path=str(tmp_path / "photo.jpg"))
+    assert not reply.text.startswith(("Yes", "No")) and "MH01" not in reply.text
+    assert reply.cards and all("Red" in p.colors for p in _shown(searcher, reply))
+
+
+def test_how_the_shopper_asks_is_not_searched_for(photo_assistant, tmp_path: Path) -> None:
+    assistant, searcher, _ = photo_assistant
+    for message in ("is this available in red?", "can I get this in red?", "show me this in red"):
+        reply, _ = assistant.respond(message, image_path=str(tmp_path / "photo.jpg"))
+        request = searcher.requests[-1]
+        assert reply.cards and request.text == "" and request.filters.colors == ("Red",), message
+        assert "couldn't find" not in reply.text, message
