@@ -12,6 +12,7 @@ Every product named comes from the catalog; the threshold and fusion come from
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -30,13 +31,16 @@ if TYPE_CHECKING:
 CANDIDATES = 50
 CONFIDENT_MARGIN = 0.1
 LABEL_MIN_PROBABILITY = 0.2
+LABEL_WORD_MIN = 3  # label words this long or longer must all be in a product's title or categories
+SUMMARY = 3
 PRICE_STEP = 0.01
 CHEAPER = re.compile(r"\b(cheaper|less expensive|more affordable|lower price)\b", re.I)
 IDENTIFY = re.compile(
     r"\b(what(?:'s| is) (?:this|that|it)|do you (?:sell|have|carry|stock) (?:this|these|it|that)( one)?|"
     r"is (?:this|it) (?:sold|available) here|what do you call (?:this|it))\b", re.I)
 # how a shopper asks for the pictured item, not what it is like ("is this available in red?")
-ASKING = re.compile(r"\b(available|in stock|comes?|get|buy|order|find|show me)\b", re.I)
+ASKING = re.compile(r"\b(available|in stock|comes?|get|buy|order|find|show me|any|some|anything|something|"
+                    r"similar|like (?:this|that|it|these))\b", re.I)
 NO_PHOTO_SEARCH = ("Photo search isn't available here, sorry. Please describe the item in words "
                    "(kind, colour, size, budget) and I'll find it.")
 
@@ -44,7 +48,6 @@ NO_PHOTO_SEARCH = ("Photo search isn't available here, sorry. Please describe th
 def photo_turn(turns: Turns, text: str, query: str, filters: Filters, image_path: str,
                state: ConversationState, cheaper: bool = False) -> Outcome:
     """The reply to a photo turn: ``text`` as said; ``query``, ``filters``, ``cheaper`` as read."""
-    from assistant.turns import Outcome
 
     if not turns.searcher.photo_search_available:
         return _without_photo_search(turns, text, query, filters, image_path, state)
@@ -52,19 +55,31 @@ def photo_turn(turns: Turns, text: str, query: str, filters: Filters, image_path
     photo = matcher.describe(image_path)
     matches = matcher.rank(photo, CANDIDATES)
     if not matcher.in_catalog(matches):
-        return Outcome(not_sold_text(photo), state, images=(image_path,),
-                       suggestions=("Show me your bestsellers", "Describe what I'm after"))
+        return _not_matched(turns, photo, image_path, state)
+    top = turns.searcher.store.get([matches[0].product_id])[0]
     cheaper = cheaper or bool(CHEAPER.search(text))
-    filters = _cheaper(turns, filters, matches[0]) if cheaper else filters
-    words = " ".join(tokens(ASKING.sub(" ", CHEAPER.sub(" ", IDENTIFY.sub(" ", query)))))
+    unpriced = cheaper and top.price is None
+    filters = replace(filters, max_price=round(top.price - PRICE_STEP, 2)) if cheaper and not unpriced \
+        else filters
+    words = " ".join(_content_words(query))
     if words or not filters.is_empty():
         return _photo_with_words(turns, matcher, matches, words, filters, state, image_path)
-    return _what_is_this(turns, matcher, photo, matches, image_path, state)
+    outcome = _what_is_this(turns, matcher, photo, matches, image_path, state)
+    if unpriced:  # "cheaper" needs the photographed product's price: say so rather than ignore it
+        outcome = replace(outcome, text=f"The catalog lists no price for the {plain(top.title)}, so I can't "
+                                        f"look for cheaper ones. {outcome.text}")
+    return outcome
 
 
 def asks_more(question: str) -> bool:
-    """Whether a question with a photo asks more than "what is this / do you sell this"."""
-    return bool(tokens(IDENTIFY.sub(" ", question)))
+    """Whether a question with a photo asks more than "what is this / do you sell this / have you got
+    anything like this but cheaper"."""
+    return bool(_content_words(question))
+
+
+def _content_words(text: str) -> list[str]:
+    """The words that say what the item is like, without how the shopper asks for it."""
+    return tokens(ASKING.sub(" ", CHEAPER.sub(" ", IDENTIFY.sub(" ", text))))
 
 
 def _without_photo_search(turns: Turns, text: str, query: str, filters: Filters, image_path: str,
@@ -136,12 +151,32 @@ def _photo_with_words(turns: Turns, matcher: PhotoMatcher, matches: list[PhotoMa
     return replace(outcome, images=(image_path,))
 
 
-def _cheaper(turns: Turns, filters: Filters, best: PhotoMatch) -> Filters:
-    """"Cheaper": below the price of the product the photo shows."""
-    product = turns.searcher.store.get([best.product_id])[0]
-    if product.price is None:
-        return filters
-    return replace(filters, max_price=round(product.price - PRICE_STEP, 2))
+def _not_matched(turns: Turns, photo: PhotoDescription, image_path: str, state: ConversationState) -> Outcome:
+    """No catalog photo is close: the products the photo's confident label names (a shelf photo of
+    Granny Smith apples in a store that sells them), else an honest "we don't seem to sell this"."""
+    from assistant.turns import Outcome
+
+    label = photo.labels[0] if photo.labels and photo.labels[0].probability >= LABEL_MIN_PROBABILITY else None
+    named = labelled_products(turns.searcher.store.all_products(), label.name) if label else []
+    if not label or not named:
+        return Outcome(not_sold_text(photo), state, images=(image_path,),
+                       suggestions=("Show me your bestsellers", "Describe what I'm after"))
+    why = f"the photo looks like {_article(label.name)}"
+    cards = tuple(cardlib.card(Hit(p, 0.0, (why,), turns.searcher.store.image_path(p)))
+                  for p in named[: turns.top_k])
+    text = (f"I'm not sure which of our products this is, but it looks like {_article(label.name)} to me. "
+            f"We have: " + ", ".join(f"the {plain(p.title)} [{p.id}]" for p in named[:SUMMARY]) + ".")
+    return Outcome(text, state.with_shown(tuple(c.product_id for c in cards)), cards=cards,
+                   images=(image_path,))
+
+
+def labelled_products(products: Sequence[Product], label: str) -> list[Product]:
+    """Products whose title or category words hold every word of an ImageNet label ("Granny Smith")."""
+    wanted = {w for w in re.findall(r"[a-z]+", label.lower()) if len(w) >= LABEL_WORD_MIN}
+    if not wanted:
+        return []
+    return [p for p in products
+            if wanted <= set(re.findall(r"[a-z]+", " ".join([p.title, *p.categories]).lower()))]
 
 
 def describe_photo(photo: PhotoDescription) -> str:

@@ -124,3 +124,58 @@ def test_how_the_shopper_asks_is_not_searched_for(photo_assistant, tmp_path: Pat
         request = searcher.requests[-1]
         assert reply.cards and request.text == "" and request.filters.colors == ("Red",), message
         assert "couldn't find" not in reply.text, message
+
+
+class UnmatchedPhoto(FakeMatcher):
+    """No catalog photo is close; the photo's ImageNet label is ``label``."""
+
+    def __init__(self, store, label: Label) -> None:
+        super().__init__(store, "MH01")
+        self.label = label
+
+    def describe(self, image_path, ocr: bool = True) -> PhotoDescription:
+        return _photo([self.label], [ColorShare("Gray", 0.7)])
+
+    def in_catalog(self, matches) -> bool:
+        return False
+
+
+@pytest.mark.parametrize(("label", "sold"), [
+    (Label("sweatshirt", 0.6), True), (Label("banana", 0.9), False), (Label("sweatshirt", 0.1), False),
+    (Label("mail bag", 0.8), False)])
+def test_a_photo_no_catalog_photo_matches_is_offered_what_its_label_names(
+        photo_assistant, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, label: Label, sold: bool) -> None:
+    """A shelf photo of apples in a store selling them must not be told "we don't sell this"; a banana in
+    a clothing store must, and so must a label that only shares a word with the catalog ("bag")."""
+    import assistant.photo as photo_module
+
+    assistant, searcher, _ = photo_assistant
+    monkeypatch.setattr(photo_module, "photo_matcher", lambda store: UnmatchedPhoto(searcher.store, label))
+    reply, _ = assistant.respond("what is this?", image_path=str(tmp_path / "photo.jpg"))
+    if sold:
+        assert reply.text.startswith("I'm not sure which of our products this is, but it looks like a "
+                                     "sweatshirt to me. We have: the ")
+        assert reply.cards and all("sweatshirt" in (p.title + " ".join(p.categories)).lower()
+                                   for p in _shown(searcher, reply))
+    else:
+        assert "we don't seem to sell it" in reply.text and not reply.cards
+
+
+def test_cheaper_than_an_unpriced_product_says_it_cannot(photo_assistant, tmp_path: Path) -> None:
+    assistant, searcher, matcher = photo_assistant
+    searcher.store.products["MH01"] = searcher.store.products["MH01"].model_copy(update={"price": None})
+    for message in ("do you have this cheaper?", "anything like this but cheaper?"):
+        reply, _ = assistant.respond(message, image_path=str(tmp_path / "photo.jpg"))
+        said = "The catalog lists no price for the Chaz Kangeroo Hoodie, so I can't look for cheaper ones."
+        assert reply.text.startswith(f"{said} This looks like the Chaz Kangeroo Hoodie"), message
+        assert searcher.requests[-1].filters.max_price is None
+
+
+def test_asking_for_it_cheaper_with_a_photo_is_a_search_not_a_question(photo_assistant,
+                                                                         tmp_path: Path) -> None:
+    assistant, searcher, matcher = photo_assistant
+    for message in ("do you have this cheaper?", "anything like this but cheaper?"):
+        reply, _ = assistant.respond(message, image_path=str(tmp_path / "photo.jpg"))
+        assert reply.text.startswith("Items like your photo ("), message
+        request = searcher.requests[-1]
+        assert request.text == "" and request.filters.max_price < matcher.best.price, message
