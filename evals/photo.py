@@ -202,6 +202,23 @@ def sold_populations(sets: Mapping[str, tuple[list[PhotoQuery], int]],
     return sold, not_sold
 
 
+def label_offers(cut: float, populations: Mapping[str, tuple], store_of: Mapping[str, Any],
+                 split: str) -> dict[str, list[int]]:
+    """Per population: [photos of ``split`` under the not-sold cut, those the photo turn still offers
+    products for because their confident ImageNet label names some (see assistant.photo)]."""
+    from assistant.photo import LABEL_MIN_PROBABILITY, labelled_products
+
+    out = {}
+    for name, (best, queries) in populations.items():
+        products = store_of[name].all_products()
+        under = [q for s, q in zip(best, queries, strict=True) if q.split == split and s < cut]
+        labels = [q.photo.labels[0] for q in under if q.photo.labels]
+        offered = sum(1 for lb in labels
+                      if lb.probability >= LABEL_MIN_PROBABILITY and labelled_products(products, lb.name))
+        out[name] = [len(under), offered]
+    return out
+
+
 def _split(populations: Mapping[str, tuple], part: str) -> dict[str, list[float]]:
     return {name: [s for s, q in zip(scores, queries, strict=True) if q.split == part]
             for name, (scores, queries) in populations.items()}
@@ -231,6 +248,8 @@ def evaluate(settings: Settings, shared: Path, limit: int | None) -> tuple[dict[
               "dev": single_signal_table(sets, model, "dev"), "weights": model.weights, "not_sold_below": cut,
               "plain_below": model.plain_below, "dev_mrr_by_plain_cut": mrr_by_cut,
               "not_sold_test": threshold_accuracy(cut, _split(sold, "test"), _split(not_sold, "test")),
+              "label_offers_test": label_offers(cut, sold | not_sold, stores | {
+                  name: stores[name.split(" in ")[1]] for name in not_sold}, "test"),
               "speed": speed,
               "profiles": {name: profile_counts(qs, model) for name, (qs, _) in sets.items()},
               "dev_queries": len(dev), "limit": limit}
@@ -270,7 +289,10 @@ def markdown(result: Mapping[str, Any]) -> str:
         markdown_table(["profile", *SIGNALS], weights),
         f"Not-sold threshold (best photo similarity; fitted on dev: each set's photos in its own store are "
         f"sold, in the other store not sold): {result['not_sold_below']} — on test: "
-        + ", ".join(f"{k} {v:.3f}" for k, v in result["not_sold_test"].items()),
+        + ", ".join(f"{k} {v:.3f}" for k, v in result["not_sold_test"].items())
+        + ". Photos under the cut whose confident ImageNet label names catalog products are offered those "
+          "instead of \"we don't sell this\" (test): "
+        + ", ".join(f"{k} {offered} of {n}" for k, (n, offered) in result["label_offers_test"].items()),
         f"Speed (this CPU; a query = describe + rank with the fitted fusion, OCR only where it is used; "
         f"warm, {TIMED_QUERIES} photos spread over each set; wall time depends on the machine's load, "
         "CPU time much less):",

@@ -63,10 +63,31 @@ def color_issue(labelled: str | None, colors: Sequence[str], vocabulary: dict[st
     return f"labelled {labelled} but looks {' / '.join(colors[:2])}"
 
 
-def category_issue(product: Product, category: str | None) -> str | None:
-    if not category or any(leaf(category) == leaf(c) for c in product.categories):
+def category_issue(product: Product, category: str | None, depth: int) -> str | None:
+    """Whether the neighbours' category (cut to ``depth`` segments) disagrees with the product's."""
+    if not category or any(category == cut(c, depth) or leaf(category) == leaf(c)
+                           for c in product.categories):
         return None
     return f"looks like {category} (catalog: {product.categories[0] if product.categories else 'none'})"
+
+
+def cut(category: str, depth: int) -> str:
+    return "/".join(category.split("/")[:depth])
+
+
+def prefix_counts(products: Sequence[Product]) -> Counter[str]:
+    """How many products are in each category path and each of its parents."""
+    counts: Counter[str] = Counter()
+    for p in products:
+        counts.update({cut(c, d) for c in p.categories for d in range(1, c.count("/") + 2)})
+    return counts
+
+
+def shared_depth(product: Product, counts: Counter[str]) -> int:
+    """How many leading segments of the product's category another product shares: a category of its
+    own ("Fruit/Avocado") is compared at its parent ("Fruit"), since no neighbour can vote for it."""
+    parts = product.categories[0].split("/") if product.categories else []
+    return next((d for d in range(len(parts), 0, -1) if counts["/".join(parts[:d])] >= 2), 0)
 
 
 def text_issue(product: Product, text: str) -> str | None:
@@ -77,15 +98,15 @@ def text_issue(product: Product, text: str) -> str | None:
 
 
 def neighbour_category(index: int, owners: Sequence[str], vectors: Any,
-                       products: dict[str, Product]) -> str | None:
-    """Majority first-category of the nearest photos that belong to other products."""
+                       products: dict[str, Product], depth: int) -> str | None:
+    """Majority first-category (its first ``depth`` segments) of the nearest photos of other products."""
     import numpy as np
 
     sims = vectors @ vectors[index]
     votes: Counter[str] = Counter()
     for j in np.argsort(-sims):
         if owners[j] != owners[index] and products[owners[j]].categories:
-            votes[products[owners[j]].categories[0]] += 1
+            votes[cut(products[owners[j]].categories[0], depth)] += 1
             if sum(votes.values()) >= NEIGHBOURS:
                 break
     return votes.most_common(1)[0][0] if votes else None
@@ -127,11 +148,14 @@ def tag_catalog(products: Sequence[Product], image_root: Path, ocr: bool = True,
     readable = [i for i, v in enumerate(vectors) if v is not None]
     matrix = np.array([vectors[i] for i in readable], dtype=np.float32)
     owners = [rows[i].product_id for i in readable]
+    counts = prefix_counts(products)
     for position, i in enumerate(readable):
         row = rows[i]
-        category = neighbour_category(position, owners, matrix, by_id) if len(readable) > 1 else None
         product = by_id[row.product_id]
-        issues = [color_issue(row.labelled_color, row.colors, refs), category_issue(product, category),
+        depth = shared_depth(product, counts)
+        category = neighbour_category(position, owners, matrix, by_id, depth) \
+            if len(readable) > 1 and depth else None
+        issues = [color_issue(row.labelled_color, row.colors, refs), category_issue(product, category, depth),
                   text_issue(product, row.text)]
         rows[i] = PhotoTags(row.product_id, row.image, row.labelled_color, row.colors, category,
                             row.imagenet, row.text, tuple(x for x in issues if x))

@@ -70,6 +70,9 @@ def test_eval_with_tiny_clip_reports_photo_metrics_next_to_chance(
     assert "Dev split, for the targets stated on dev data" in (tmp_path / "retrieval.md").read_text()
     assert grocery["chance"]["R@1"] == pytest.approx(1 / 81)
     assert photo["speed"]["luma"]["queries timed"] == 7 and photo["speed"]["luma"]["p95 CPU s"] > 0
+    offers = photo["label_offers_test"]  # tiny random CLIP: no ImageNet labels, so nothing is offered
+    assert set(offers) == {"luma", "grocery", "luma in grocery", "grocery in luma"}
+    assert all(offered == 0 and 0 <= under <= 8 for under, offered in offers.values())
     assert "## Photo search (image model:" in (tmp_path / "retrieval.md").read_text()
 
 

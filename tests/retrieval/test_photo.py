@@ -160,3 +160,24 @@ def test_ocr_is_read_only_where_the_fitted_fusion_uses_it() -> None:
     assert not model.uses_ocr("studio")
     assert model.uses_ocr("scene")  # no "scene+text" weights: the default (with OCR) applies
     assert not FusionModel({"default": {"image": 1.0}}, 0.0).uses_ocr("scene")
+
+
+def test_a_category_of_its_own_is_compared_at_its_parent() -> None:
+    """In the grocery catalog each product is its own category (Fruit/Avocado): no neighbour can vote
+    for it, so the tag report compares the parent (Fruit), and flags only a different parent."""
+    from retrieval.catalog import Product
+    from retrieval.tag import category_issue, prefix_counts, shared_depth
+
+    def product(pid: str, *categories: str) -> Product:
+        return Product(id=pid, title=pid, categories=list(categories))
+
+    avocado, pear = product("a", "Fruit/Avocado"), product("p", "Fruit/Pear")
+    juice = product("j", "Packages/Juice")
+    hoodie, other = product("h", "Men/Tops/Hoodies"), product("o", "Men/Tops/Hoodies")
+    counts = prefix_counts([avocado, pear, juice, hoodie, other])
+    assert shared_depth(avocado, counts) == 1 and shared_depth(hoodie, counts) == 3
+    assert shared_depth(juice, counts) == 0  # nothing shares even its top level: never flagged
+    assert category_issue(avocado, "Fruit", 1) is None
+    assert category_issue(avocado, "Packages", 1) == "looks like Packages (catalog: Fruit/Avocado)"
+    flagged = category_issue(hoodie, "Men/Tops/Jackets", 3)
+    assert flagged == "looks like Men/Tops/Jackets (catalog: Men/Tops/Hoodies)"
