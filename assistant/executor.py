@@ -159,7 +159,7 @@ class Executor:
     ) -> Outcome:
         """'cheaper' said as the shopper sees it (cheaper than the cheapest product shown, named); when
         nothing of this kind is cheaper, the closest cheaper matches in the shown products' category."""
-        shown = self.store.get(list(state.shown_ids))
+        shown = self.store.get(price_anchors(state))
         priced = [p for p in shown if p.price is not None]
         than_text = format_price(than)
         if priced:
@@ -170,10 +170,11 @@ class Executor:
             filters = replace(filters, category=shared_category(shown) or filters.category)
             shaping = self.shaping(query, state, filters, kinds=False)
             found = self.turns.run_search(query, filters, state, shaping=shaping)
-            lead = f'Nothing of this kind is {said[1]}; the closest cheaper matches for "{query}":'
+            asked = f' for "{query}"' if query else ""
+            lead = f"Nothing of this kind is {said[1]}; the closest cheaper matches{asked}:"
             if not found.cards:  # nothing cheaper at all: the cheapest of what was asked, cheapest first
                 found = self._cheapest_instead(query, filters, state)
-                lead = f'Nothing here is {said[1]}; the cheapest matches for "{query}", cheapest first:'
+                lead = f"Nothing here is {said[1]}; the cheapest matches{asked}, cheapest first:"
             if found.cards:
                 outcome = replace(found, text=f"{lead} {found.text.split('Top picks: ', 1)[-1]}")
         return replace(outcome, text=outcome.text.replace(*said))
@@ -223,7 +224,7 @@ class Executor:
         return self.turns.run_search(query, unbounded, cheapest_first, shaping=shaping)
 
     def _below_cheapest(self, state: ConversationState) -> float | None:
-        prices = [p.price for p in self.store.get(list(state.shown_ids)) if p.price is not None]
+        prices = [p.price for p in self.store.get(price_anchors(state)) if p.price is not None]
         return round(min(prices) - PRICE_STEP, 2) if prices else None
 
     # --- shaping: exclusions, relevance, sorting ------------------------------------------------
@@ -328,6 +329,11 @@ class Executor:
             "photo",
             "ask",
         ]
+
+
+def price_anchors(state: ConversationState) -> list[str]:
+    """What "cheaper" is measured against: the product a photo showed, else everything shown."""
+    return [state.anchor_id] if state.anchor_id else list(state.shown_ids)
 
 
 def shared_category(products: Sequence[Product]) -> str | None:

@@ -103,7 +103,9 @@ def _what_is_this(turns: Turns, matcher: PhotoMatcher, photo: PhotoDescription,
             f"(photo match {matches[0].similarity:.0%}).")
     seen = describe_photo(photo)
     text = " ".join(p for p in (lead, seen, "Similar items are below." if outcome.cards else "") if p)
-    return replace(outcome, text=text, images=(image_path,))
+    kind = replace(outcome.state.filters, category=matcher.category_guess(matches))  # "cheaper ones" next
+    state = replace(outcome.state, filters=kind, anchor_id=top.id)
+    return replace(outcome, text=text, images=(image_path,), state=state)
 
 
 def _confident(matcher: PhotoMatcher, matches: list[PhotoMatch]) -> bool:

@@ -250,11 +250,12 @@ class Planner:
         self, label: str, reading: Reading, state: ConversationState, remember: act.Remember
     ) -> Any:
         has_words = bool(re.search(r"\w", reading.query))
-        if label == "search" and state.query and not has_words and reading.slots != act.SearchSlots():
-            label = "refine"  # "under $40" after a search narrows it
-        if label != "search" and not state.query and (has_words or reading.slots != act.SearchSlots()):
+        context = bool(state.query) or not state.filters.is_empty()  # e.g. a photo's kind, no words
+        if label == "search" and context and not has_words and reading.slots != act.SearchSlots():
+            label = "refine"  # "under $40" after a search (or "in blue" after a photo) narrows it
+        if label != "search" and not context and (has_words or reading.slots != act.SearchSlots()):
             label = "search"
-        if not (state.query or has_words or reading.slots != act.SearchSlots() or remember != act.Remember()):
+        if not (context or has_words or reading.slots != act.SearchSlots() or remember != act.Remember()):
             return act.Clarify()  # "I need something": nothing to search for yet, so ask what
         if label == "search" and not has_words and reading.slots == act.SearchSlots():
             label = "refine"  # "I don't like black": a preference to note, nothing to search for

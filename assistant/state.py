@@ -47,6 +47,7 @@ class ConversationState:
     shown_ids: tuple[str, ...] = ()
     seen_ids: tuple[str, ...] = ()
     focus_ids: tuple[str, ...] = ()
+    anchor_id: str = ""  # the product a photo showed: "cheaper" is said against it, until more is shown
     shortlist: tuple[str, ...] = ()
     history: tuple[tuple[str, str], ...] = ()
 
@@ -57,7 +58,8 @@ class ConversationState:
 
     def with_shown(self, ids: tuple[str, ...]) -> ConversationState:
         """Products now on screen; they also become the focus and join the session's seen list."""
-        return replace(self, shown_ids=ids, focus_ids=ids[:1], seen_ids=_unique(self.seen_ids + ids))
+        return replace(self, shown_ids=ids, focus_ids=ids[:1], seen_ids=_unique(self.seen_ids + ids),
+                       anchor_id="")
 
 
 def _unique(items: tuple[str, ...]) -> tuple[str, ...]:

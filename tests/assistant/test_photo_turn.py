@@ -179,3 +179,17 @@ def test_asking_for_it_cheaper_with_a_photo_is_a_search_not_a_question(photo_ass
         assert reply.text.startswith("Items like your photo ("), message
         request = searcher.requests[-1]
         assert request.text == "" and request.filters.max_price < matcher.best.price, message
+
+
+def test_after_what_is_this_cheaper_and_a_colour_follow_the_photo(photo_assistant, tmp_path: Path) -> None:
+    """The photo's product and kind carry over: "cheaper ones" is below its price, "in blue" keeps it."""
+    assistant, searcher, matcher = photo_assistant
+    kind = matcher.best.categories[0]
+    _, state = assistant.respond("what is this?", image_path=str(tmp_path / "photo.jpg"))
+    assert state.anchor_id == "MH01" and state.filters.category == kind
+    cheaper, after = assistant.respond("show me cheaper ones", state=state)
+    assert "cheaper than the Chaz Kangeroo Hoodie ($52.00) [MH01]" in cheaper.text and cheaper.cards
+    assert all(p.price < matcher.best.price and kind in p.categories for p in _shown(searcher, cheaper))
+    assert after.anchor_id == ""  # something else is on screen now
+    blue, _ = assistant.respond("in blue", state=state)
+    assert blue.cards and all("Blue" in p.colors and kind in p.categories for p in _shown(searcher, blue))
