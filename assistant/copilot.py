@@ -11,6 +11,7 @@ from typing import Any
 
 from assistant import cards as cardlib
 from assistant.facts import format_price, plain
+from assistant.photo import asks_more
 from assistant.results import Citation, CopilotDraft, ProductCard
 from assistant.state import ConversationState
 from assistant.turns import Outcome, best_named
@@ -38,6 +39,7 @@ SUGGESTIONS = 3
 SHOPPING = {"search", "refine", "more", "similar"}  # planner labels that ask for products
 
 GREETING = "Hi, thank you for getting in touch!"
+UNMATCHED_PHOTO = "The customer's photo matches no catalog product closely: ask for the product name or link"
 CLOSING = "Is there anything else I can help you with?"
 
 
@@ -62,9 +64,15 @@ class Copilot:
     answerer: Any
     intent: Callable[[str], str]  # the planner's label for a clause ("ask", "handoff", "decline", ...)
 
-    def draft(self, message: str, thread: Sequence[str] = ()) -> CopilotDraft:
+    def draft(self, message: str, thread: Sequence[str] = (), image_path: str | None = None) -> CopilotDraft:
+        """The draft for the customer's ``message`` (and the photo they sent, if any: the product it
+        confidently shows is what "this" means; else the words name the product, as without a photo)."""
         context = " ".join([*thread[-2:], message])
-        products = self._products(message, context)
+        pictured = self._pictured(image_path)
+        products = [pictured] if pictured else self._products(message, context)
+        unmatched = bool(image_path) and not pictured
+        if (pictured and not asks_more(message)) or (unmatched and not products):  # "do you sell this?"
+            return self._compose(message, photo_parts(pictured), (), UNMATCHED_PHOTO if unmatched else "")
         complaint = bool(COMPLAINT.search(message))
         asked_all = questions(message)
         labels = {q: self.intent(q) for q in dict.fromkeys([*asked_all, *sentences(message)])}
@@ -80,6 +88,10 @@ class Copilot:
         wanted = shopping_request(message, labels)
         if not (products or declined) and (wanted or not (handoff or complaint or RETURN.search(message))):
             parts = replace(self._suggest(wanted or message, context) or parts, handoff=handoff)
+        return self._compose(message, parts, facts, UNMATCHED_PHOTO if unmatched else "")
+
+    def _compose(self, message: str, parts: Parts, facts: Sequence[Any], note: str) -> CopilotDraft:
+        """The agent's draft and the customer's copy of ``parts``, with the cited facts and next steps."""
         shown = [p for p in parts.products if p.id in {f.product_id for f in facts}] or list(parts.products)
         shown = [] if parts.abstained else shown
         cited = tuple(dict.fromkeys([*(f.product_id for f in facts), *(p.id for p in shown)]))
@@ -90,7 +102,8 @@ class Copilot:
             cited_ids=cited,
             citations=citations(facts, shown),
             cards=tuple(self._card(p) for p in shown),
-            next_actions=next_actions(message, shown, parts.abstained, parts.handoff),
+            next_actions=(*next_actions(message, shown, parts.abstained, parts.handoff),
+                          *([note] if note else [])),
             customer_copy=customer_copy(text, names),
         )
 
@@ -98,6 +111,14 @@ class Copilot:
         if not outcome.question:
             return outcome.text
         return self.answerer.phrased(outcome.question, outcome.facts, outcome.text, copilot=True)
+
+    def _pictured(self, image_path: str | None) -> Product | None:
+        """The catalog product the customer's photo confidently shows (None without a photo search)."""
+        if not image_path or not self.turns.searcher.photo_search_available:
+            return None
+        from assistant.photo import shown_product
+
+        return shown_product(self.turns, image_path)
 
     def _products(self, message: str, context: str) -> list[Product]:
         """The product(s) the customer names (in the message, else the recent thread)."""
@@ -126,6 +147,16 @@ class Copilot:
     def _card(self, product: Product) -> ProductCard:
         image = self.turns.searcher.store.image_path(product)
         return cardlib.card(Hit(product, 0.0, (), image))
+
+
+def photo_parts(pictured: Product | None) -> Parts:
+    """The answer to "do you sell this?" about a photo: the product it shows, or that none matched."""
+    if pictured is None:
+        return Parts(answer="I couldn't match your photo to a product in our catalog. Could you send me the "
+                            "product's name or a link to it?")
+    price = f" ({format_price(pictured.price, pictured.currency)})" if pictured.price is not None else ""
+    return Parts(answer=f"Yes, we do: that looks like our {plain(pictured.title)}{price} [{pictured.id}].",
+                 products=(pictured,))
 
 
 def questions(message: str) -> list[str]:

@@ -116,7 +116,8 @@ def shown_product(turns: Turns, image_path: str) -> Product | None:
     """The catalog product the photo shows when the match is confident (else None)."""
     matcher = photo_matcher(turns.searcher.store)
     matches = matcher.rank(matcher.describe(image_path), CANDIDATES)
-    return turns.searcher.store.get([matches[0].product_id])[0] if _confident(matcher, matches) else None
+    sure = matcher.in_catalog(matches) and _confident(matcher, matches)
+    return turns.searcher.store.get([matches[0].product_id])[0] if sure else None
 
 
 def photo_availability(turns: Turns, question: str, searched: Outcome, image_path: str) -> Outcome | None:

@@ -138,9 +138,13 @@ class Assistant:
         text = self._final_text(outcome, "".join(chunks))
         yield self._structure(replace(step, text=text))
 
-    def draft(self, customer_message: str, thread: Sequence[str] = ()) -> CopilotDraft:
-        """Copilot mode: a draft reply for an agent, with cited facts and next actions."""
-        return self.copilot.draft(_checked(customer_message), thread)
+    def draft(self, customer_message: str, thread: Sequence[str] = (),
+              image_path: str | None = None) -> CopilotDraft:
+        """Copilot mode: a draft reply for an agent, with cited facts and next actions (``image_path``:
+        a photo the customer sent; "this" in their message is the product it shows)."""
+        message = _checked(customer_message, image_path)
+        return self.copilot.draft(DO_YOU_SELL if image_path and not customer_message.strip() else message,
+                                  thread, image_path)
 
     # --- pipeline steps ---------------------------------------------------------------------
     def _plan(self, message: str, image_path: str | None, state: ConversationState | None) -> Step:
@@ -183,6 +187,9 @@ class Assistant:
         )
         state = outcome.state.with_turn(step.message, text, self.settings.history_turns)
         return reply, state
+
+
+DO_YOU_SELL = "Do you sell this?"
 
 
 def _checked(message: str, image_path: str | None = None) -> str:

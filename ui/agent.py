@@ -18,6 +18,8 @@ def copilot_tab(gr: Any, assistant: Any) -> None:
             thread = gr.Markdown(handlers.thread_markdown(()), elem_id="sa-thread")
             message = gr.Textbox(label="Customer's new message", lines=4, elem_id="sa-customer",
                                  placeholder="Paste what the customer wrote… (Ctrl+Enter drafts a reply)")
+            photo = gr.Image(label="Photo the customer sent (optional)", type="filepath", height=160,
+                             sources=["upload", "clipboard"], elem_id="sa-customer-photo")
             with gr.Row():
                 go = gr.Button("Draft reply  (Ctrl+Enter)", variant="primary", elem_id="sa-draft-btn")
                 new = gr.Button("New customer")
@@ -33,15 +35,16 @@ def copilot_tab(gr: Any, assistant: Any) -> None:
             gr.Markdown("### Cited catalog facts")
             facts = gr.HTML(elem_id="sa-facts")
 
-    def on_draft(text: str, session: CopilotSession) -> tuple[Any, ...]:
-        return handlers.copilot_draft(assistant, text, session)
+    def on_draft(text: str, image: str | None, session: CopilotSession) -> tuple[Any, ...]:
+        return handlers.copilot_draft(assistant, text, session, image)
 
     def on_new() -> tuple[Any, ...]:
-        return "", "", "", "", "", "", handlers.thread_markdown(()), CopilotSession()
+        return "", None, "", "", "", "", "", handlers.thread_markdown(()), CopilotSession()
 
     outputs = [customer, draft, products, facts, actions, thread, state]
-    go.click(on_draft, [message, state], outputs, api_name="draft").then(lambda: "", None, message)
-    new.click(on_new, None, [message, *outputs], api_name="new_customer")
+    go.click(on_draft, [message, photo, state], outputs, api_name="draft").then(
+        lambda: ("", None), None, [message, photo])
+    new.click(on_new, None, [message, photo, *outputs], api_name="new_customer")
 
 
 def about_panel(gr: Any, status: str) -> Any:

@@ -35,7 +35,8 @@ TRANSCRIBING = "🎤 Listening to your recording…"
 
 class AssistantLike(Protocol):
     def stream(self, message: str, image_path: str | None, state: Any) -> Iterator[Any]: ...
-    def draft(self, customer_message: str, thread: Sequence[str] = ()) -> CopilotDraft: ...
+    def draft(self, customer_message: str, thread: Sequence[str] = (),
+              image_path: str | None = None) -> CopilotDraft: ...
 
 
 class TranscriberLike(Protocol):
@@ -264,18 +265,20 @@ def action_turn(
 
 
 def copilot_draft(
-    assistant: AssistantLike, message: str, session: CopilotSession
+    assistant: AssistantLike, message: str, session: CopilotSession, image_path: str | None = None
 ) -> tuple[str, str, str, str, str, str, CopilotSession]:
     """Customer copy, agent draft, cited products (HTML), footnoted facts (HTML), actions and thread
-    (Markdown), and the new session."""
-    message = message.strip()
-    if not message:
+    (Markdown), and the new session; ``image_path`` is a photo the customer sent."""
+    message = (message or "").strip()
+    if not message and not image_path:
         return "", "", "", "", "", thread_markdown(session.thread), session
     try:
-        draft = assistant.draft(message, session.thread)
+        if image_path:
+            check_photo(image_path, get_settings().max_upload_mb)
+        draft = assistant.draft(message, session.thread, image_path)
     except Exception as e:
         return friendly_error(e), "", "", "", "", thread_markdown(session.thread), session
-    session = session.with_message(message)
+    session = session.with_message(f"{message} [photo]".strip() if image_path else message)
     return (
         sanitize.plain(draft.customer_copy or draft.draft),
         sanitize.plain(draft.draft),

@@ -109,8 +109,8 @@ class WarmingAssistant:
     def stream(self, message: str, image_path: str | None, state: Any) -> Iterator[Any]:
         return self.warmup.components().assistant.stream(message, image_path, state)
 
-    def draft(self, customer_message: str, thread: Sequence[str] = ()) -> Any:
-        return self.warmup.components().assistant.draft(customer_message, thread)
+    def draft(self, customer_message: str, thread: Sequence[str] = (), image_path: str | None = None) -> Any:
+        return self.warmup.components().assistant.draft(customer_message, thread, image_path)
 
     def __getattr__(self, name: str) -> Any:
         """Anything else (e.g. ``run`` for card buttons) is the loaded assistant's, after the warm-up."""

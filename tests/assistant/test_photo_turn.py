@@ -193,3 +193,24 @@ def test_after_what_is_this_cheaper_and_a_colour_follow_the_photo(photo_assistan
     assert after.anchor_id == ""  # something else is on screen now
     blue, _ = assistant.respond("in blue", state=state)
     assert blue.cards and all("Blue" in p.colors and kind in p.categories for p in _shown(searcher, blue))
+
+
+def test_the_copilot_reads_this_in_the_customers_message_as_the_photographed_product(
+        photo_assistant, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import assistant.photo as photo_module
+
+    assistant, searcher, _ = photo_assistant
+    photo = str(tmp_path / "photo.jpg")
+    sold = assistant.draft("Do you sell this?", (), photo)
+    assert "Yes, we do: that looks like our Chaz Kangeroo Hoodie ($52.00)." in sold.customer_copy
+    assert [c.product_id for c in sold.cards] == ["MH01"]
+    red = assistant.draft("do you have this in red?", (), photo)
+    assert "No — the Chaz Kangeroo Hoodie comes in Black, Gray, Orange, not in Red." in red.customer_copy
+    alone = assistant.draft("", (), photo)  # a photo and no words: "do you sell this?"
+    assert alone.customer_copy == sold.customer_copy
+    monkeypatch.setattr(photo_module, "photo_matcher",
+                        lambda store: UnmatchedPhoto(searcher.store, Label("banana", 0.9)))
+    banana = assistant.draft("do you have this? how much?", (), photo)
+    assert "couldn't match your photo to a product in our catalog" in banana.customer_copy
+    assert not banana.cards and "$" not in banana.customer_copy
+    assert any("photo matches no catalog product" in a for a in banana.next_actions)

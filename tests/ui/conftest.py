@@ -118,7 +118,8 @@ class FakeAssistant:
             yield word + " "
         yield reply, new_state
 
-    def draft(self, customer_message: str, thread: Sequence[str] = ()) -> CopilotDraft:
+    def draft(self, customer_message: str, thread: Sequence[str] = (),
+              image_path: str | None = None) -> CopilotDraft:
         if self.fail is not None:
             raise self.fail
         found = self.search(customer_message)

@@ -102,8 +102,8 @@ def test_sessions_are_isolated_and_shortlist_works(launched, fake_assistant: Fak
 
 def test_copilot_draft_endpoint(launched, fake_assistant: FakeAssistant) -> None:
     client = client_for(launched(fake_assistant, FakeTranscriber("unused")))
-    customer, draft, products, facts, actions, thread = client.predict("Do you sell hoodies?",
-                                                                       api_name="/draft")
+    customer, draft, products, facts, actions, thread = client.predict("Do you sell hoodies?", None,
+                                                                       api_name="/draft")  # no photo
     assert draft.startswith("Hello! You might like the ") and draft.endswith(" [1].")
     assert customer == draft.removesuffix(" [1].") + "."
     assert "sa-card" in products and "Share product link" in actions

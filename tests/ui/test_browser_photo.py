@@ -71,3 +71,24 @@ def test_browser_grocery_photo_in_the_clothing_store_is_not_sold(launched, brows
     assert browser_page.locator("#sa-chat .sa-card").count() == 0
     assert "SHOPASSIST_" not in browser_page.content()
     screenshot(browser_page, SHOTS / "photo_not_sold.png")
+
+
+@needs_data
+def test_browser_copilot_reads_this_as_the_customers_photo(launched, browser_page,
+                                                           photo_app_assistant) -> None:
+    """The agent pastes the customer's photo (a view of the hoodie that is not indexed) and question."""
+    assistant, queries = photo_app_assistant
+    photo = next(q for q, t in queries if t == "MH01" and q.endswith("_alt1.jpg"))
+    browser_page.goto(launched(assistant, FakeTranscriber("unused")), timeout=TIMEOUT_MS)
+    browser_page.get_by_role("tab", name="Agent copilot").click()
+    browser_page.locator("#sa-customer-photo input[type=file]").set_input_files(photo)
+    browser_page.locator("#sa-customer-photo img").first.wait_for(timeout=TIMEOUT_MS)  # upload finished
+    browser_page.locator("#sa-customer textarea").fill("Hi! Do you have this in red?")
+    browser_page.get_by_role("button", name="Draft reply").click()
+    expected = "No — the Chaz Kangeroo Hoodie comes in Black, Gray, Orange, not in Red."
+    browser_page.wait_for_function(
+        "t => document.querySelector('#sa-customer-copy textarea').value.includes(t)", arg=expected,
+        timeout=TIMEOUT_MS)
+    assert "Hi! Do you have this in red? [photo]" in browser_page.locator("#sa-thread").inner_text()
+    assert "SHOPASSIST_" not in browser_page.content()
+    browser_page.screenshot(path=str(SHOTS / "copilot_photo.png"), full_page=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PIL import Image
+
 from assistant.results import ProductCard
 from shopassist.errors import ModelUnavailableError
 from ui import cards as ui_cards
@@ -198,3 +200,21 @@ def test_search_description_names_each_photo_model_without_the_packaged_prefix()
     described = search_description(pair)
     assert described == "all-MiniLM-L6-v2 + BM25, efficientnet-lite0 + efficientnet-lite2 (cpu)"
     assert search_description(Settings(image_model="", device="cpu")).endswith("no image model (cpu)")
+
+
+class PhotoRecorder(FakeAssistant):
+    def draft(self, customer_message, thread=(), image_path=None):
+        self.photo = image_path
+        return super().draft(customer_message, thread)
+
+
+def test_copilot_draft_takes_the_customers_photo_and_refuses_a_bad_file(products, tmp_path: Path) -> None:
+    recorder = PhotoRecorder(products)
+    good = tmp_path / "photo.png"
+    Image.new("RGB", (64, 64), "red").save(good)
+    *_, thread, session = handlers.copilot_draft(recorder, "", CopilotSession(), str(good))
+    assert recorder.photo == str(good) and session.thread == ("[photo]",)
+    bad = tmp_path / "photo.jpg"
+    bad.write_text("not an image")
+    customer, *_, thread, after = handlers.copilot_draft(recorder, "do you sell this?", session, str(bad))
+    assert customer.startswith("⚠️ That photo cannot be used") and after == session
