@@ -63,7 +63,12 @@ def photo_turn(turns: Turns, text: str, query: str, filters: Filters, image_path
         else filters
     words = " ".join(_content_words(query))
     if words or not filters.is_empty():
-        return _photo_with_words(turns, matcher, matches, words, filters, state, image_path)
+        outcome = _photo_with_words(turns, matcher, matches, words, filters, state, image_path)
+        if cheaper and not unpriced:  # say the bound as the shopper meant it
+            than = f"cheaper than the {plain(top.title)} ({format_price(top.price, top.currency)}) [{top.id}]"
+            outcome = replace(outcome, text=outcome.text.replace(
+                f"under {format_price(filters.max_price)}", than))
+        return outcome
     outcome = _what_is_this(turns, matcher, photo, matches, image_path, state)
     if unpriced:  # "cheaper" needs the photographed product's price: say so rather than ignore it
         outcome = replace(outcome, text=f"The catalog lists no price for the {plain(top.title)}, so I can't "

@@ -51,13 +51,17 @@ def data_files(catalogs: Sequence[str]) -> list[Path]:
 
 
 # --- playing conversations ------------------------------------------------------------------------
-def play(conversation: Conversation, assistant: Any, catalog: dict[str, Product]) -> list[dict[str, Any]]:
-    """Run one conversation; one result row per turn (an exception fails that turn, not the run)."""
+def play(conversation: Conversation, assistant: Any, catalog: dict[str, Product],
+         photos: Path | None = None) -> list[dict[str, Any]]:
+    """Run one conversation; one result row per turn (an exception fails that turn, not the run).
+    A turn's photo is read from ``photos`` (default: the shared data folder)."""
     state, rows, said = None, [], []
+    photos = photos or get_settings().shared_data
     for n, turn in enumerate(conversation.turns):
         said.append(turn.user)
         try:
-            reply, state = assistant.respond(turn.user, state=state)
+            image = str(photos / turn.image) if turn.image else None
+            reply, state = assistant.respond(turn.user, image_path=image, state=state)
         except Exception as e:  # noqa: BLE001 - a crash is a measured failure, reported per turn
             rows.append(
                 _row(conversation, n, turn.intended, (), {"error": False}, f"{type(e).__name__}: {e}")
@@ -305,7 +309,6 @@ def real_factory(settings: Settings, root: Path) -> AssistantFactory:
             update={
                 "data_dir": root / name,
                 "chroma_url": None,
-                "image_model": None,
                 "answer_backend": "extractive",
             }
         )

@@ -6,6 +6,9 @@ A conversation file is JSONL, one conversation per line::
       {"user": "what is the cheapest backpack you have?",
        "expect": {"actions": ["search"], "first": ["id=24-WB06"], "top3": ["title~Backpack"]}}]}
 
+A turn may add ``"image": "luma/images/m/j/mj04-black_main.jpg"``: a photo sent with the message
+(relative to the shared data folder).
+
 ``expect`` keys (all optional; absent = not checked):
   actions     names that must all be among the reply's executed actions (``Reply.actions``); "a|b"
               accepts either, for turns two actions serve equally ("which is the cheapest?" re-sorts
@@ -51,6 +54,8 @@ SMALL_COUNT = 10  # integers up to this may be counts ("3 matches", "1.") rather
 NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?")
 MONEY = re.compile(r"\$\s?(\d+(?:[.,]\d+)?)")
 BRACKETED = re.compile(r"\[([^\[\]\s|]{1,40})\]")
+# the assistant's own photo-match figure, and text read from the shopper's photo: no catalog claims
+FROM_PHOTO = re.compile(r"\(photo match \d+%\)|the text \"[^\"]*\"")
 STOCK_CLAIM = re.compile(r"\b(in stock|out of stock|sold out|units? (left|available)|left in stock)\b", re.I)
 NEGATION = re.compile(r"\b(no|not|don't|doesn't|cannot|can't|unknown|isn't)\b", re.I)
 PREDICATE = re.compile(r"^(?P<field>[a-z_]+(?::[\w ]+)?)\s*(?P<op>!~|!=|<=|>=|~|=|<|>)\s*(?P<value>.+)$")
@@ -79,6 +84,7 @@ class TurnSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     user: str = Field(min_length=1)
+    image: str | None = None  # a photo sent with the message, relative to the shared data folder
     expect: Expect = Field(default_factory=Expect)
 
     @property
@@ -252,7 +258,7 @@ def _num(text: str) -> float:
 
 
 def numbers_grounded(obs: Observed) -> bool:
-    text = BRACKETED.sub(" ", obs.text)
+    text = FROM_PHOTO.sub(" ", BRACKETED.sub(" ", obs.text))
     allowed = allowed_numbers(obs)
     if any(_num(n) not in allowed for n in NUMBER.findall(text)):
         return False

@@ -208,3 +208,26 @@ def test_real_assistant_on_a_few_conversations(demo_store, settings, catalogs) -
     assert material["cites"] and material["says"] and material["grounded"] and material["numbers"]
     hoodie = rows["luma-blue-women-hoodie"]["checks"]
     assert hoodie["filters"] and hoodie["top3"]
+
+
+def test_a_turns_photo_reaches_the_assistant_and_its_confidence_is_no_catalog_claim(tmp_path) -> None:
+    from evals.dialogue import play
+    from evals.dialogue_checks import numbers_grounded
+
+    sent: list[str | None] = []
+
+    class PhotoAssistant(ScriptedAssistant):
+        def respond(self, message, image_path=None, state=None):
+            sent.append(image_path)
+            return super().respond(message, image_path, state)
+
+    said = 'This looks like the Rain Jacket [J1] — high confidence (photo match 97%); the text "SIZE 38".'
+    reply = Reply(said, cards=(card("J1"),))
+    conv = Conversation(id="p", catalog="fake", turns=[
+        {"user": "what is this?", "image": "luma/images/x.jpg", "expect": {"first": ["id=J1"]}},
+        {"user": "and this?", "expect": {"first": ["id=J1"]}}])
+    script = {"what is this?": (reply, {}), "and this?": (reply, {})}
+    rows = play(conv, PhotoAssistant(script), PRODUCTS, tmp_path)
+    assert sent == [str(tmp_path / "luma/images/x.jpg"), None]
+    assert all(row["checks"]["numbers"] for row in rows)
+    assert numbers_grounded(_obs(Reply("It is 97% like the Rain Jacket [J1].", cards=(card("J1"),)))) is False

@@ -85,6 +85,8 @@ def test_photo_cheaper_is_below_the_photo_products_price(photo_assistant, tmp_pa
     assert all(p.price < matcher.best.price for p in _shown(searcher, reply))
     assert matcher.best.id not in [c.product_id for c in reply.cards]
     assert reply.text.startswith("Items like your photo (") and '""' not in reply.text
+    assert "cheaper than the Chaz Kangeroo Hoodie ($52.00) [MH01]" in reply.text
+    assert "$51.99" not in reply.text
 
 
 def test_photo_in_size_m_filters_the_size(photo_assistant, tmp_path: Path) -> None:
