@@ -143,7 +143,8 @@ def photo_availability(turns: Turns, question: str, searched: Outcome, image_pat
     others = tuple(c for c in searched.cards if c.product_id != shown.id)
     return replace(searched, text=f"{direct[0]} {searched.text}" if others else direct[0],
                    cards=(card, *others), facts=direct[1],
-                   state=searched.state.with_shown((shown.id, *(c.product_id for c in others))))
+                   state=replace(searched.state.with_shown((shown.id, *(c.product_id for c in others))),
+                                 anchor_id=shown.id))
 
 
 def _photo_with_words(turns: Turns, matcher: PhotoMatcher, matches: list[PhotoMatch], words: str,

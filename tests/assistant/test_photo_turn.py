@@ -100,12 +100,15 @@ def test_do_you_have_this_in_red_answers_about_the_photographed_product(photo_as
                                                                          tmp_path: Path) -> None:
     """Not "Yes — <the first red hoodie> comes in Red": "this" is the product in the photo."""
     assistant, searcher, matcher = photo_assistant
-    reply, _ = assistant.respond("does it come in red?", image_path=str(tmp_path / "photo.jpg"))
+    reply, state = assistant.respond("does it come in red?", image_path=str(tmp_path / "photo.jpg"))
     no = "No — the Chaz Kangeroo Hoodie comes in Black, Gray, Orange, not in Red [MH01]."
     assert reply.text.startswith(no)
     assert "Items like your photo (" in reply.text
     assert reply.cards[0].product_id == "MH01" and "the item in your photo" in reply.cards[0].why
     assert len(reply.cards) > 1 and all("Red" in p.colors for p in _shown(searcher, reply)[1:])
+    cheaper, _ = assistant.respond("anything cheaper?", state=state)  # than the photographed hoodie, in red
+    assert "cheaper than the Chaz Kangeroo Hoodie ($52.00) [MH01]" in cheaper.text
+    assert cheaper.cards and all(p.price < 52 and "Red" in p.colors for p in _shown(searcher, cheaper))
     orange, _ = assistant.respond("does this come in orange?", image_path=str(tmp_path / "photo.jpg"))
     assert orange.text.startswith("Yes — the Chaz Kangeroo Hoodie comes in Orange [MH01].")
     assert orange.cards[0].product_id == "MH01"
