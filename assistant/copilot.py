@@ -10,8 +10,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from assistant import cards as cardlib
-from assistant.facts import format_price, plain
-from assistant.photo import asks_more
+from assistant.facts import format_price, named_with_price, plain
+from assistant.photo import asks_more, shown_product
 from assistant.results import Citation, CopilotDraft, ProductCard
 from assistant.state import ConversationState
 from assistant.turns import Outcome, best_named
@@ -116,8 +116,6 @@ class Copilot:
         """The catalog product the customer's photo confidently shows (None without a photo search)."""
         if not image_path or not self.turns.searcher.photo_search_available:
             return None
-        from assistant.photo import shown_product
-
         return shown_product(self.turns, image_path)
 
     def _products(self, message: str, context: str) -> list[Product]:
@@ -193,7 +191,7 @@ def shopping_request(message: str, labels: dict[str, str]) -> str | None:
 
 def suggestion_text(products: Sequence[Product]) -> str:
     """'Here are some options I'd suggest: the A ($x) [A1], the B ($y) [B2] and the C ($z) [C3].'"""
-    items = [f"the {plain(p.title)} ({format_price(p.price, p.currency)}) [{p.id}]" for p in products]
+    items = [named_with_price(p) for p in products]
     listed = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
     lead = "Here is one I'd suggest" if len(items) == 1 else "Here are some options I'd suggest"
     return f"{lead}: {listed}. Happy to share more details on any of them."

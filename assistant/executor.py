@@ -13,7 +13,7 @@ from typing import Any
 from assistant import actions as act
 from assistant import commands
 from assistant.choose import by_facts, by_price
-from assistant.facts import format_price, plain
+from assistant.facts import PRICE_STEP, format_price, named_with_price, plain
 from assistant.photo import asks_more, photo_availability
 from assistant.slots import SlotReader
 from assistant.state import ConversationState, Preferences
@@ -22,7 +22,6 @@ from assistant.vocab import stem, words
 from retrieval.catalog import Product
 from retrieval.results import Filters, Hit
 
-PRICE_STEP = 0.01
 RELAXABLE = (
     ("max_price", "price limit"),
     ("min_price", "minimum price"),
@@ -164,7 +163,7 @@ class Executor:
         than_text = format_price(than)
         if priced:
             low = min(priced, key=lambda p: p.price or 0.0)
-            than_text = f"the {plain(low.title)} ({format_price(low.price, low.currency)}) [{low.id}]"
+            than_text = named_with_price(low)
         said = (f"under {format_price(filters.max_price)}", f"cheaper than {than_text}")
         if not outcome.cards:
             filters = replace(filters, category=shared_category(shown) or filters.category)

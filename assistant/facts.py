@@ -99,11 +99,19 @@ def option_fact(product: Product, kind: str) -> Fact:
     return Fact(product.id, plain(product.title), f"Available {label}: {', '.join(values)}", "option")
 
 
+PRICE_STEP = 0.01  # a cent: "cheaper than $52.00" means at most $51.99
+
+
 def format_price(price: float | None, currency: str = "USD") -> str:
     if price is None:
         return "price not listed"
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
     return f"{symbol}{price:,.2f}" if symbol else f"{price:,.2f} {currency}"
+
+
+def named_with_price(product: Product) -> str:
+    """'the Chaz Kangeroo Hoodie ($52.00) [MH01]': a product as replies name and cite it."""
+    return f"the {plain(product.title)} ({format_price(product.price, product.currency)}) [{product.id}]"
 
 
 def ended(text: str) -> str:

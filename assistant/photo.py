@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from assistant import cards as cardlib
 from assistant.answer import tokens
 from assistant.availability import ASKS_AVAILABILITY, availability_answer
-from assistant.facts import format_price, plain
+from assistant.facts import PRICE_STEP, format_price, named_with_price, plain
 from assistant.state import ConversationState
 from retrieval.catalog import Product
 from retrieval.photo import PhotoDescription, PhotoMatch, PhotoMatcher, photo_matcher
@@ -33,7 +33,6 @@ CONFIDENT_MARGIN = 0.1
 LABEL_MIN_PROBABILITY = 0.2
 LABEL_WORD_MIN = 3  # label words this long or longer must all be in a product's title or categories
 SUMMARY = 3
-PRICE_STEP = 0.01
 CHEAPER = re.compile(r"\b(cheaper|less expensive|more affordable|lower price)\b", re.I)
 IDENTIFY = re.compile(
     r"\b(what(?:'s| is) (?:this|that|it)|do you (?:sell|have|carry|stock) (?:this|these|it|that)( one)?|"
@@ -65,11 +64,10 @@ def photo_turn(turns: Turns, text: str, query: str, filters: Filters, image_path
     if words or not filters.is_empty():
         outcome = _photo_with_words(turns, matcher, matches, words, filters, state, image_path)
         if cheaper and not unpriced:  # say the bound as the shopper meant it
-            than = f"cheaper than the {plain(top.title)} ({format_price(top.price, top.currency)}) [{top.id}]"
             outcome = replace(outcome, text=outcome.text.replace(
-                f"under {format_price(filters.max_price)}", than))
+                f"under {format_price(filters.max_price)}", f"cheaper than {named_with_price(top)}"))
         return outcome
-    outcome = _what_is_this(turns, matcher, photo, matches, image_path, state)
+    outcome = _what_is_this(turns, matcher, photo, matches, top, image_path, state)
     if unpriced:  # "cheaper" needs the photographed product's price: say so rather than ignore it
         outcome = replace(outcome, text=f"The catalog lists no price for the {plain(top.title)}, so I can't "
                                         f"look for cheaper ones. {outcome.text}")
@@ -100,10 +98,10 @@ def _without_photo_search(turns: Turns, text: str, query: str, filters: Filters,
 
 
 def _what_is_this(turns: Turns, matcher: PhotoMatcher, photo: PhotoDescription,
-                  matches: list[PhotoMatch], image_path: str, state: ConversationState) -> Outcome:
-    top = turns.searcher.store.get([matches[0].product_id])[0]
+                  matches: list[PhotoMatch], top: Product, image_path: str,
+                  state: ConversationState) -> Outcome:
     outcome = turns.run_search("", Filters(), state, image_path=image_path)
-    lead = (f"This looks like the {plain(top.title)} ({format_price(top.price, top.currency)}) [{top.id}]"
+    lead = (f"This looks like {named_with_price(top)}"
             f" — {'high' if _confident(matcher, matches) else 'medium'} confidence "
             f"(photo match {matches[0].similarity:.0%}).")
     seen = describe_photo(photo)

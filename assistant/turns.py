@@ -13,7 +13,7 @@ from typing import Any
 from assistant import cards as cardlib
 from assistant.answer import ExtractiveAnswerer, tokens
 from assistant.availability import availability_answer
-from assistant.facts import Fact, format_price, plain, product_facts
+from assistant.facts import Fact, format_price, named_with_price, plain, product_facts
 from assistant.results import Citation, ProductCard
 from assistant.state import ConversationState
 from retrieval.catalog import Product
@@ -247,10 +247,7 @@ def best_named(text: str, products: Sequence[Product]) -> list[Product]:
 
 def summary(hits: Sequence[Hit], query: str, filters: Filters, note: str = "") -> str:
     """'I found N products for "query" (filters): the A ($x) [ID], ...' from catalog fields only."""
-    items = [
-        f"the {plain(h.product.title)} ({format_price(h.product.price, h.product.currency)}) [{h.product.id}]"
-        for h in hits[:SUMMARY_ITEMS]
-    ]
+    items = [named_with_price(h.product) for h in hits[:SUMMARY_ITEMS]]
     count = f"{len(hits)} product{'s' if len(hits) != 1 else ''}"
     quoted = f' for "{query}"' if query else ""
     said = f"I found {count}{quoted}{describe_filters(filters)}{note}"

@@ -42,12 +42,12 @@ class Stacked:
     def of(cls, queries: Sequence[PhotoQuery], signals: Sequence[str]) -> Stacked:
         import numpy as np
 
-        width = max((len(_candidates(q, signals)) for q in queries), default=1)
+        per_query = [_candidates(q, signals) for q in queries]
+        width = max((len(c) for c in per_query), default=1)
         z = np.zeros((len(queries), len(signals), width), dtype=np.float64)
         valid = np.zeros((len(queries), width), dtype=bool)
         target = np.full(len(queries), -1)
-        for i, query in enumerate(queries):
-            candidates = _candidates(query, signals)
+        for i, (query, candidates) in enumerate(zip(queries, per_query, strict=True)):
             valid[i, : len(candidates)] = True
             target[i] = candidates.index(query.target) if query.target in candidates else -1
             for j, name in enumerate(signals):

@@ -86,8 +86,8 @@ def prefix_counts(products: Sequence[Product]) -> Counter[str]:
 def shared_depth(product: Product, counts: Counter[str]) -> int:
     """How many leading segments of the product's category another product shares: a category of its
     own ("Fruit/Avocado") is compared at its parent ("Fruit"), since no neighbour can vote for it."""
-    parts = product.categories[0].split("/") if product.categories else []
-    return next((d for d in range(len(parts), 0, -1) if counts["/".join(parts[:d])] >= 2), 0)
+    first = product.categories[0] if product.categories else ""
+    return next((d for d in range(first.count("/") + 1, 0, -1) if counts[cut(first, d)] >= 2), 0)
 
 
 def text_issue(product: Product, text: str) -> str | None:
