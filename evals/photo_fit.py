@@ -54,7 +54,7 @@ class Stacked:
                 scores = query.signals.get(name) or {}
                 if scores:
                     zs = zscores(scores, min(scores.values()))
-                    z[i, j, : len(candidates)] = [zs.get(pid, zs.get("", 0.0)) for pid in candidates]
+                    z[i, j, : len(candidates)] = [zs.get(pid, zs[""]) for pid in candidates]
         return cls(z, valid, target)
 
     def reciprocal_ranks(self, weights: Sequence[float]) -> Any:

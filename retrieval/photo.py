@@ -113,8 +113,8 @@ class PhotoMatch:
 def zscores(scores: Scores, floor: float) -> Scores:
     """Standardised scores over ``scores``' keys; a key missing from a signal gets ``floor``."""
     values = list(scores.values())
-    if len(values) < 2:
-        return {k: 0.0 for k in scores}
+    if len(values) < 2:  # one candidate (a one-product store, or filters that leave one): no spread
+        return {k: 0.0 for k in scores} | {"": 0.0}
     mean, spread = statistics.fmean(values), statistics.pstdev(values) or 1.0
     return {k: (v - mean) / spread for k, v in scores.items()} | {"": (floor - mean) / spread}
 

@@ -84,6 +84,8 @@ def test_fusion_uses_z_scores_and_ignores_empty_or_unweighted_signals() -> None:
     assert fuse(signals, {"ocr": 1.0}) == {}
     z = zscores({"a": 1.0, "b": 3.0}, 0.0)
     assert z["a"] == -1.0 and z["b"] == 1.0 and z[""] == -2.0
+    lone = fuse({"image": {"a": 0.9}, "color": {"a": 0.5, "b": 0.7}}, {"image": 1.0, "color": 1.0})
+    assert lone == {"a": -1.0, "b": 1.0}  # one photo candidate (a one-product store) is no crash
 
 
 def test_fusion_file_is_kept_per_model(tmp_path: Path) -> None:
